@@ -378,3 +378,135 @@ cc_graph_observed_refs(struct cc_graph *g)
         }
         return rc;
 }
+
+/* --- deferred values ----------------------------------------------------- */
+
+void
+cc_ref_make(char *out, size_t outsz, const char *key, const char *path)
+{
+        snprintf(out, outsz, "%s%s:%s}", CC_REF_PREFIX, key, path);
+}
+
+static const cJSON *
+lookup_dotted(const cJSON *root, const char *path)
+{
+        char seg[128];
+        const char *p = path;
+
+        while (root && *p) {
+                const char *dot = strchr(p, '.');
+                size_t n = dot ? (size_t)(dot - p) : strlen(p);
+
+                if (n >= sizeof(seg))
+                        return NULL;
+                memcpy(seg, p, n);
+                seg[n] = '\0';
+                root = cJSON_GetObjectItemCaseSensitive(root, seg);
+                p = dot ? dot + 1 : p + n;
+        }
+        return root;
+}
+
+/* the value a "${ref:key:path}" string stands for, formatted, or NULL */
+static cc_err
+resolve_one(const struct cc_graph *g, const char *ref, char **out)
+{
+        char key[1024];
+        const char *body = ref + strlen(CC_REF_PREFIX), *colon, *end;
+        const struct cc_node *target;
+        const cJSON *v;
+        char num[64];
+
+        *out = NULL;
+        end = strrchr(body, '}');
+        colon = end ? memchr(body, ':', (size_t)(end - body)) : NULL;
+        /* the key itself has no ':'; the path follows the first one */
+        if (!colon || (size_t)(colon - body) >= sizeof(key))
+                return CC_OK;
+        memcpy(key, body, (size_t)(colon - body));
+        key[colon - body] = '\0';
+        target = cc_graph_get(g, key);
+        if (!target || !target->observed)
+                return CC_OK;
+        {
+                char path[256];
+                size_t plen = (size_t)(end - colon - 1);
+
+                if (plen >= sizeof(path))
+                        return CC_OK;
+                memcpy(path, colon + 1, plen);
+                path[plen] = '\0';
+                v = lookup_dotted(target->observed, path);
+        }
+        if (cJSON_IsString(v) && v->valuestring[0]) {
+                *out = cc_strdup(v->valuestring);
+        } else if (cJSON_IsNumber(v)) {
+                snprintf(num, sizeof(num), "%.17g", v->valuedouble);
+                *out = cc_strdup(num);
+        } else {
+                return CC_OK;
+        }
+        return *out ? CC_OK : CC_NOMEM;
+}
+
+static cc_err
+resolve_tree(const struct cc_graph *g, cJSON *v, size_t *left)
+{
+        cJSON *c;
+        cc_err rc = CC_OK;
+
+        if (cJSON_IsString(v) && !strncmp(v->valuestring, CC_REF_PREFIX, strlen(CC_REF_PREFIX))) {
+                char *val = NULL;
+
+                rc = resolve_one(g, v->valuestring, &val);
+                if (rc)
+                        return rc;
+                if (!val) {
+                        (*left)++;
+                        return CC_OK;
+                }
+                /* cJSON_SetValuestring only shrinks in place; swap the buffer */
+                cJSON_free(v->valuestring);
+                v->valuestring = cJSON_malloc(strlen(val) + 1);
+                if (!v->valuestring) {
+                        cc_free(val);
+                        v->valuestring = NULL;
+                        v->type = cJSON_NULL;
+                        return CC_NOMEM;
+                }
+                memcpy(v->valuestring, val, strlen(val) + 1);
+                cc_free(val);
+                return CC_OK;
+        }
+        for (c = v ? v->child : NULL; c && !rc; c = c->next)
+                rc = resolve_tree(g, c, left);
+        return rc;
+}
+
+cc_err
+cc_node_resolve(const struct cc_graph *g, struct cc_node *n, size_t *unresolved)
+{
+        size_t left = 0;
+        cc_err rc = n->desired ? resolve_tree(g, n->desired, &left) : CC_OK;
+
+        if (unresolved)
+                *unresolved = left;
+        return rc;
+}
+
+cc_err
+cc_graph_resolve(struct cc_graph *g, size_t *unresolved)
+{
+        size_t i, total = 0;
+        cc_err rc = CC_OK;
+
+        for (i = 0; i < g->n && !rc; i++) {
+                size_t left = 0;
+
+                rc = cc_node_resolve(g, g->nodes[i], &left);
+                total += left;
+        }
+        if (unresolved)
+                *unresolved = total;
+        return rc;
+}

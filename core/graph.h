@@ -120,6 +120,21 @@ cc_err cc_diff(const struct cc_kind *kind, const cJSON *desired, const cJSON *ob
 /* cc_node_diff -- decide the node's action from desired/observed/flags. */
 cc_err cc_node_diff(struct cc_node *n);
 
+/* Deferred values.  A desired string of the form
+ *   ${ref:<key>:<dotted.path>}
+ * stands for a value only known once another resource exists (the address's
+ * IP for a forwarding rule or an A record; a DNS authorization's CNAME data).
+ * cc_graph_resolve replaces every such string whose target node is observed
+ * and has the field; the rest stay as they are (diff then sees a change, and
+ * the walk resolves them again once the target's step has run).  The target
+ * must also be in the node's deps.  Returns the number left unresolved in
+ * *unresolved (may be NULL). */
+#define CC_REF_PREFIX "${ref:"
+cc_err cc_graph_resolve(struct cc_graph *g, size_t *unresolved);
+cc_err cc_node_resolve(const struct cc_graph *g, struct cc_node *n, size_t *unresolved);
+/* cc_ref_make -- format "${ref:key:path}" into out */
+void cc_ref_make(char *out, size_t outsz, const char *key, const char *path);
+
 /* cc_graph_observed_refs -- fill each node's refs with the keys of the other
  * nodes its observed body references (so that deletes of orphans, which
  * have no desired body, still know their edges). */

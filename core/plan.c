@@ -229,7 +229,9 @@ cc_plan_build(struct cc_graph *g, struct cc_plan *plan, struct cc_diag *d)
         cc_err rc = CC_OK;
 
         memset(&w, 0, sizeof(w));
-        rc = cc_graph_observed_refs(g);
+        rc = cc_graph_resolve(g, NULL);
+        if (!rc)
+                rc = cc_graph_observed_refs(g);
         for (i = 0; i < g->n && !rc; i++)
                 rc = cc_node_diff(g->nodes[i]);
         if (rc) {

@@ -266,6 +266,63 @@ test_dep_on_deleted_is_a_bug(void **state)
 }
 
 static void
+test_delete_blocked_by_foreign_user(void **state)
+{
+        struct cc_graph g = CC_GRAPH_INIT;
+        struct cc_plan plan = CC_PLAN_INIT;
+        struct cc_diag d;
+        struct cc_node *um;
+
+        /* our backend service is no longer wanted, but a url map that is not
+         * ours still names it: the plan says so instead of failing mid-walk */
+        add(&g, &k_bs, P "backendServices/bs", NULL, "{}");
+        um = add(&g, &k_um, P "urlMaps/theirs", NULL,
+                 "{\"defaultService\":\"https://www.googleapis.com/compute/v1/projects/p/global/"
+                 "backendServices/bs\"}");
+        um->flags = 0; /* foreign: never deleted */
+        assert_int_equal(cc_plan_build(&g, &plan, &d), CC_CONFLICT);
+        assert_string_equal(d.message, "cannot delete backend service 'bs': url map 'theirs' still "
+                                       "references it");
+        cc_graph_release(&g);
+}
+
+static void
+test_deferred_values(void **state)
+{
+        struct cc_graph g = CC_GRAPH_INIT;
+        struct cc_plan plan = CC_PLAN_INIT;
+        struct cc_diag d;
+        struct cc_node *fr, *ip;
+        char ref[256];
+        size_t left = 9;
+
+        cc_ref_make(ref, sizeof(ref), P "addresses/ip", "address");
+        assert_string_equal(ref, "${ref:projects/p/global/addresses/ip:address}");
+        fr = add(&g, &k_fr, P "forwardingRules/fr", "{\"portRange\":\"80-80\"}", NULL);
+        cJSON_AddStringToObject(fr->desired, "IPAddress", ref);
+        cc_node_add_dep(fr, P "addresses/ip");
+        ip = add(&g, &k_addr, P "addresses/ip", "{\"ipVersion\":\"IPV4\"}", NULL);
+
+        /* the address does not exist yet: the value stays deferred */
+        assert_int_equal(cc_graph_resolve(&g, &left), CC_OK);
+        assert_int_equal(left, 1);
+        assert_string_equal(cJSON_GetObjectItem(fr->desired, "IPAddress")->valuestring, ref);
+
+        /* once it is observed, the forwarding rule gets the literal IP, and an
+         * existing rule with that IP is up to date */
+        cc_node_set_observed(ip, cJSON_Parse("{\"ipVersion\":\"IPV4\",\"address\":\"34.1.2.3\"}"));
+        ip->flags |= CC_NODE_OWNED;
+        cc_node_set_observed(fr,
+                             cJSON_Parse("{\"portRange\":\"80-80\",\"IPAddress\":\"34.1.2.3\"}"));
+        fr->flags |= CC_NODE_OWNED;
+        assert_int_equal(cc_plan_build(&g, &plan, &d), CC_OK);
+        assert_int_equal(plan.n, 0);
+        assert_string_equal(cJSON_GetObjectItem(fr->desired, "IPAddress")->valuestring, "34.1.2.3");
+        cc_plan_release(&plan);
+        cc_graph_release(&g);
+}
+
+static void
 test_plan_alloc_failure(void **state)
 {
         unsigned long n;
@@ -316,6 +373,8 @@ main(void)
                 cmocka_unit_test(test_replace_rules),
                 cmocka_unit_test(test_cycle),
                 cmocka_unit_test(test_dep_on_deleted_is_a_bug),
+                cmocka_unit_test(test_delete_blocked_by_foreign_user),
+                cmocka_unit_test(test_deferred_values),
                 cmocka_unit_test(test_plan_alloc_failure),
         };
         cc_alloc_init();
