@@ -150,6 +150,21 @@ in_list(const char *const *list, const char *path)
         return false;
 }
 
+/* path is entry itself or lies under it ("managed.domains" under "managed") */
+static bool
+under_list(const char *const *list, const char *path)
+{
+        if (!list)
+                return false;
+        for (; *list; list++) {
+                size_t n = strlen(*list);
+
+                if (!strncmp(*list, path, n) && (path[n] == '\0' || path[n] == '.'))
+                        return true;
+        }
+        return false;
+}
+
 /* a desired value that equals "absent" */
 static bool
 is_empty(const cJSON *v)
@@ -251,7 +266,7 @@ mark(struct diffctx *dc, const char *path)
 {
         if (dc->rc)
                 return;
-        if (in_list(dc->kind ? dc->kind->immutable : NULL, path))
+        if (under_list(dc->kind ? dc->kind->immutable : NULL, path))
                 dc->replace = true;
         if (!cc_strv_contains(dc->changed, path))
                 dc->rc = cc_strv_push(dc->changed, path);
@@ -271,7 +286,7 @@ diff_obj(struct diffctx *dc, const cJSON *d, const cJSON *o, const char *prefix)
                 if (snprintf(path, sizeof(path), "%s%s%s", prefix, prefix[0] ? "." : "",
                              c->string) >= (int)sizeof(path))
                         continue;
-                if (in_list(dc->kind ? dc->kind->ignore : NULL, path))
+                if (under_list(dc->kind ? dc->kind->ignore : NULL, path))
                         continue;
                 if (!oc) {
                         if (!is_empty(c))
