@@ -54,14 +54,14 @@ load_file(struct cc_manifests *m, const char *path, struct cc_diag *d)
 
         if (rc)
                 return rc;
-        while ((doc = cJSON_DetachItemFromArray(docs, 0)) != NULL && !rc) {
+        while (!rc && (doc = cJSON_DetachItemFromArray(docs, 0)) != NULL) {
                 const cJSON *kind = cJSON_GetObjectItemCaseSensitive(doc, "kind");
 
                 /* a v1 List ("kubectl get -o yaml" output) holds its objects in items */
                 if (cJSON_IsString(kind) && !strcmp(kind->valuestring, "List")) {
                         cJSON *items = cJSON_GetObjectItemCaseSensitive(doc, "items"), *it;
 
-                        while (items && (it = cJSON_DetachItemFromArray(items, 0)) != NULL && !rc) {
+                        while (!rc && items && (it = cJSON_DetachItemFromArray(items, 0)) != NULL) {
                                 rc = add(m, it, path, index++, d);
                                 if (rc)
                                         cJSON_Delete(it);
