@@ -94,6 +94,29 @@ jset(cJSON *o, const char *key, cJSON *v)
                 cJSON_AddItemToObject(o, key, v);
 }
 
+/* insert item before position idx (append when idx is past the end).
+ * cJSON_InsertItemInArray of Debian 12's cJSON 1.7.15 drops items inserted
+ * in the middle, so the links are set here. */
+static void
+arr_insert(cJSON *arr, int idx, cJSON *item)
+{
+        cJSON *after = cJSON_GetArrayItem(arr, idx);
+
+        if (!item)
+                return;
+        if (!after) {
+                cJSON_AddItemToArray(arr, item);
+                return;
+        }
+        item->next = after;
+        item->prev = after->prev;
+        if (after == arr->child)
+                arr->child = item;
+        else
+                after->prev->next = item;
+        after->prev = item;
+}
+
 static cJSON *
 coll_arr(const struct gcp_certmgr *s, enum coll c)
 {
@@ -1371,7 +1394,7 @@ res_list(struct gcp_certmgr *s, enum coll c, const char *project, const char *lo
                                 idx++;
                         }
                         if (o) {
-                                cJSON_InsertItemInArray(items, idx, r);
+                                arr_insert(items, idx, r);
                                 continue;
                         }
                 }

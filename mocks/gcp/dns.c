@@ -69,6 +69,29 @@ jset(cJSON *o, const char *key, cJSON *v)
                 cJSON_AddItemToObject(o, key, v);
 }
 
+/* insert item before position idx (append when idx is past the end).
+ * cJSON_InsertItemInArray of Debian 12's cJSON 1.7.15 drops items inserted
+ * in the middle, so the links are set here. */
+static void
+arr_insert(cJSON *arr, int idx, cJSON *item)
+{
+        cJSON *after = cJSON_GetArrayItem(arr, idx);
+
+        if (!item)
+                return;
+        if (!after) {
+                cJSON_AddItemToArray(arr, item);
+                return;
+        }
+        item->next = after;
+        item->prev = after->prev;
+        if (after == arr->child)
+                arr->child = item;
+        else
+                after->prev->next = item;
+        after->prev = item;
+}
+
 static int
 name_cmp(const char *a, const char *b)
 {
@@ -204,7 +227,7 @@ rrset_insert(cJSON *zone, cJSON *rr)
                 i++;
         }
         if (r)
-                cJSON_InsertItemInArray(arr, i, rr);
+                arr_insert(arr, i, rr);
         else
                 cJSON_AddItemToArray(arr, rr);
 }
@@ -1049,8 +1072,8 @@ change_list(struct gcp_dns *s, cJSON *zone, const struct cc_mock_req *req,
         {
                 change_refresh(s, e);
                 if (desc)
-                        cJSON_InsertItemInArray(matches, 0,
-                                                cJSON_CreateObjectReference(jget(e, "change")));
+                        arr_insert(matches, 0,
+                                   cJSON_CreateObjectReference(jget(e, "change")->child));
                 else
                         cJSON_AddItemReferenceToArray(matches, jget(e, "change"));
         }
