@@ -903,7 +903,10 @@ listener_status(const struct gev *g, size_t i, bool gw_programmed, const char *n
         if (!cJSON_AddStringToObject(o, "name", g->gw->listeners[i].name) ||
             !(kinds = kinds_json(l->kinds)))
                 goto fail;
-        cJSON_AddItemToObject(o, "supportedKinds", kinds);
+        if (!cJSON_AddItemToObject(o, "supportedKinds", kinds)) {
+                cJSON_Delete(kinds);
+                goto fail;
+        }
         if (!cJSON_AddNumberToObject(o, "attachedRoutes", (double)l->attached) ||
             !(conds = cJSON_AddArrayToObject(o, "conditions")) ||
             !ok_or(conds, "Accepted", l->acc_reason, l->acc_msg, "Listener accepted", gen, now) ||
@@ -1048,10 +1051,7 @@ route_parent(struct eval *ev, const struct cc_gw_route *rt, size_t ri,
                 fmt(msg, sizeof(msg), "no listener on port %ld", p->port);
         else
                 fmt(msg, sizeof(msg), "the gateway has no listeners");
-        if (!g->accepted)
-                fmt(msg, sizeof(msg), "gateway '%s/%s' is not accepted", gw->meta.ns,
-                    gw->meta.name);
-        for (i = 0; g->accepted && i < gw->n_listeners; i++) {
+        for (i = 0; i < gw->n_listeners; i++) {
                 const struct cc_gw_listener *ls = &gw->listeners[i];
                 struct lev *l = &g->l[i];
 
@@ -1088,6 +1088,13 @@ route_parent(struct eval *ev, const struct cc_gw_route *rt, size_t ri,
                         }
                         continue;
                 }
+                if (!g->accepted) {
+                        /* a Gateway-level failure: nothing is served */
+                        if (rank == 0)
+                                fmt(msg, sizeof(msg), "gateway '%s/%s' is not accepted",
+                                    gw->meta.ns, gw->meta.name);
+                        continue;
+                }
                 attached++;
                 if (!r->acc_reason && l->last_route != ri + 1) {
                         l->last_route = ri + 1;
@@ -1097,7 +1104,10 @@ route_parent(struct eval *ev, const struct cc_gw_route *rt, size_t ri,
         (void)candidates;
         if (!(e = cJSON_CreateObject()) || !(pr = parent_ref_json(p)))
                 goto fail;
-        cJSON_AddItemToObject(e, "parentRef", pr);
+        if (!cJSON_AddItemToObject(e, "parentRef", pr)) {
+                cJSON_Delete(pr);
+                goto fail;
+        }
         if (!cJSON_AddStringToObject(e, "controllerName", ev->ctrl) ||
             !(conds = cJSON_AddArrayToObject(e, "conditions")))
                 goto fail;

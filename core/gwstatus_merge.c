@@ -70,17 +70,26 @@ find_by(const cJSON *arr, const char *key, const char *value)
         return NULL;
 }
 
+/* put -- add or replace o[key] = v; false (v not taken) on failure. */
+static bool
+put(cJSON *o, const char *key, cJSON *v)
+{
+        if (!v)
+                return false;
+        if (cJSON_GetObjectItemCaseSensitive(o, key))
+                return cJSON_ReplaceItemInObjectCaseSensitive(o, key, v);
+        return cJSON_AddItemToObject(o, key, v);
+}
+
 static bool
 set_str(cJSON *o, const char *key, const char *value)
 {
         cJSON *v = cJSON_CreateString(value);
 
-        if (!v)
-                return false;
-        if (cJSON_GetObjectItemCaseSensitive(o, key))
-                return cJSON_ReplaceItemInObjectCaseSensitive(o, key, v);
-        cJSON_AddItemToObject(o, key, v);
-        return true;
+        if (put(o, key, v))
+                return true;
+        cJSON_Delete(v);
+        return false;
 }
 
 /* merge_one -- the condition to write for type T given the existing one (or
@@ -242,17 +251,6 @@ merge_parents(const cJSON *existing, const cJSON *computed, const char *ctrl, co
 fail:
         cJSON_Delete(out);
         return NULL;
-}
-
-static bool
-put(cJSON *o, const char *key, cJSON *v)
-{
-        if (!v)
-                return false;
-        if (cJSON_GetObjectItemCaseSensitive(o, key))
-                return cJSON_ReplaceItemInObjectCaseSensitive(o, key, v);
-        cJSON_AddItemToObject(o, key, v);
-        return true;
 }
 
 /* has_content -- anything but empty arrays (a route none of whose parents
