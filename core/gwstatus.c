@@ -1039,7 +1039,7 @@ route_parent(struct eval *ev, const struct cc_gw_route *rt, size_t ri,
         const char *reason = "NoMatchingParent";
         char msg[MSG_MAX];
         int rank = 0; /* 0 no candidate, 1 hostname, 2 not allowed */
-        size_t i, candidates = 0, attached = 0;
+        size_t i, attached = 0;
         long long gen = rt->meta.generation;
         cJSON *e = NULL, *conds, *pr;
 
@@ -1058,7 +1058,6 @@ route_parent(struct eval *ev, const struct cc_gw_route *rt, size_t ri,
                 if ((p->section && !streq(p->section, ls->name)) ||
                     (p->port && p->port != ls->port))
                         continue;
-                candidates++;
                 if (l->acc_reason || !(l->kinds & bit) || !ns_allowed(ev->s, gw, ls, rt->meta.ns)) {
                         if (rank < 2) {
                                 rank = 2;
@@ -1101,7 +1100,6 @@ route_parent(struct eval *ev, const struct cc_gw_route *rt, size_t ri,
                         l->attached++;
                 }
         }
-        (void)candidates;
         if (!(e = cJSON_CreateObject()) || !(pr = parent_ref_json(p)))
                 goto fail;
         if (!cJSON_AddItemToObject(e, "parentRef", pr)) {
