@@ -1625,6 +1625,28 @@ normalize(struct norm *x, enum cmp_coll coll, cJSON *o)
         return false;
 }
 
+/* the API's bytes fields are URL-safe base64 (gcloud re-encodes them that
+ * way too), so fingerprints use that alphabet and compare across both */
+static void
+urlsafe(char *s)
+{
+        for (; *s; s++)
+                *s = *s == '+' ? '-' : *s == '/' ? '_' : *s;
+}
+
+static bool
+fp_equal(const char *a, const char *b)
+{
+        for (; *a && *b; a++, b++) {
+                char x = *a == '+' ? '-' : *a == '/' ? '_' : *a;
+                char y = *b == '+' ? '-' : *b == '/' ? '_' : *b;
+
+                if (x != y)
+                        return false;
+        }
+        return *a == *b;
+}
+
 static void
 set_label_fp(struct gcp *g, cJSON *o)
 {
@@ -1635,6 +1657,7 @@ set_label_fp(struct gcp *g, cJSON *o)
                 snprintf(fp, sizeof(fp), "%s", EMPTY_LABEL_FP);
         else
                 gcp_fingerprint(g, labels, fp, sizeof(fp));
+        urlsafe(fp);
         jset_str(o, "labelFingerprint", fp);
 }
 
@@ -1647,6 +1670,7 @@ set_fp(struct gcp *g, enum cmp_coll coll, cJSON *o)
                 return;
         cJSON_DeleteItemFromObjectCaseSensitive(o, "fingerprint");
         gcp_fingerprint(g, o, fp, sizeof(fp));
+        urlsafe(fp);
         jset_str(o, "fingerprint", fp);
 }
 
@@ -1857,7 +1881,7 @@ fp_ok(struct rq *q, const struct cmp_res *r, const cJSON *body, const char *fiel
                              strcmp(field, "fingerprint") ? "" : "resource.", field);
                 return false;
         }
-        if (!cJSON_IsString(got) || !want || strcmp(got->valuestring, want)) {
+        if (!cJSON_IsString(got) || !want || !fp_equal(got->valuestring, want)) {
                 if (!strcmp(field, "labelFingerprint"))
                         gcp_error_v1(q->resp, 412, "conditionNotMet",
                                      "Labels fingerprint either invalid or resource labels have "
@@ -2410,12 +2434,17 @@ page_select(const struct cc_mock_req *req, struct cc_mock_resp *resp, cJSON *ite
         if (token[0]) {
                 unsigned char raw[96];
                 int len = EVP_DecodeBlock(raw, (const unsigned char *)token, (int)strlen(token));
-                unsigned long off;
-                char tail;
+                unsigned long off = 0;
+                int used = 0;
 
-                if (len <= 0 || len >= (int)sizeof(raw) ||
-                    (raw[len] = '\0', sscanf((char *)raw, "page:%lu%c", &off, &tail) != 1) ||
-                    off > pg->n) {
+                if (len > 0 && len < (int)sizeof(raw)) {
+                        raw[len] = '\0';
+                        if (sscanf((char *)raw, "page:%lu%n", &off, &used) != 1)
+                                used = 0;
+                        while (used && raw[used] == ' ')
+                                used++;
+                }
+                if (!used || raw[used] || off > pg->n) {
                         gcp_error_v1(resp, 400, "invalid",
                                      "Invalid value for field 'pageToken': '%s'. Invalid page "
                                      "token.",
