@@ -240,7 +240,7 @@ valid_field(const char *f)
 {
         size_t i;
 
-        if (!f[0] || f[0] == '.')
+        if (!f[0] || f[0] == '.' || strstr(f, ".."))
                 return false;
         for (i = 0; f[i]; i++)
                 if (!isalnum((unsigned char)f[i]) && f[i] != '_' && f[i] != '.' && f[i] != '-')
@@ -300,8 +300,12 @@ parse_cmp(struct lexer *lx)
         if (op == OP_RE_EQ || op == OP_RE_NE) {
                 struct cc_buf b = CC_BUF_INIT(8192);
 
-                cc_buf_printf(&b, "^(%s)$", n->value);
-                if (!b.len || regcomp(&n->re, cc_buf_str(&b), REG_EXTENDED | REG_NOSUB)) {
+                if (cc_buf_printf(&b, "^(%s)$", n->value) != CC_OK) {
+                        lx->rc = cc_diag_set(lx->d, CC_NOMEM, 0, "out of memory");
+                        node_free(n);
+                        return NULL;
+                }
+                if (regcomp(&n->re, cc_buf_str(&b), REG_EXTENDED | REG_NOSUB)) {
                         cc_buf_release(&b);
                         lex_fail(lx, "bad regular expression");
                         node_free(n);
