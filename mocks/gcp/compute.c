@@ -1983,7 +1983,10 @@ res_patch_put(struct rq *q, bool put)
         if (!normalize(&x, q->coll, o))
                 goto out;
         keep_output_only(o, r->obj);
-        if (colls[q->coll].label_fp)
+        /* the label fingerprint changes only with the labels */
+        if (colls[q->coll].label_fp &&
+            !cJSON_Compare(cJSON_GetObjectItemCaseSensitive(o, "labels"),
+                           cJSON_GetObjectItemCaseSensitive(r->obj, "labels"), 1))
                 set_label_fp(q->c->g, o);
         apply_update(q, r, o, put ? "update" : "patch", q->coll == C_FR ? x.addr_link : NULL);
         o = NULL;
