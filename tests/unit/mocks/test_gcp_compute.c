@@ -6,6 +6,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 #include <cjson/cJSON.h>
+#include <curl/curl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
@@ -849,6 +850,100 @@ dump_load_round_trip(void **state)
         cJSON_Delete(d1);
 }
 
+/* --- through a real server: wait blocks on the condition variable -------- */
+
+static void
+srv_handle(void *ud, struct cc_mocksrv *srv, const struct cc_mock_req *r, struct cc_mock_resp *resp)
+{
+        struct fx *f = ud;
+
+        (void)srv;
+        resp->api = "compute";
+        gcp_module_compute.handle(&f->g, f->st, r, resp);
+}
+
+static void
+srv_admin(void *ud, struct cc_mocksrv *srv, const struct cc_mock_req *r, struct cc_mock_resp *resp)
+{
+        srv_handle(ud, srv, r, resp);
+}
+
+static size_t
+sink(char *p, size_t sz, size_t n, void *ud)
+{
+        cc_buf_append(ud, p, sz * n);
+        return sz * n;
+}
+
+static long
+http(const char *method, const char *url, const char *ctype, const char *body, struct cc_buf *out)
+{
+        CURL *c = curl_easy_init();
+        struct curl_slist *h = NULL;
+        char hdr[256];
+        long code = 0;
+
+        assert_non_null(c);
+        cc_buf_reset(out);
+        snprintf(hdr, sizeof(hdr), "Content-Type: %s", ctype ? ctype : "application/json");
+        h = curl_slist_append(h, hdr);
+        curl_easy_setopt(c, CURLOPT_URL, url);
+        curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+        curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body ? body : "");
+        curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, sink);
+        curl_easy_setopt(c, CURLOPT_WRITEDATA, out);
+        curl_easy_setopt(c, CURLOPT_TIMEOUT, 20L);
+        assert_int_equal(curl_easy_perform(c), CURLE_OK);
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+        curl_slist_free_all(h);
+        curl_easy_cleanup(c);
+        return code;
+}
+
+static void
+server_wait_and_batch(void **state)
+{
+        struct fx *f = *state;
+        struct cc_mocksrv_opts opts = { 0 };
+        struct cc_mock_app app = { .ud = f, .handle = srv_handle, .admin = srv_admin };
+        struct cc_buf out = CC_BUF_INIT(0);
+        char url[512], base[128], name[96];
+        cJSON *o;
+
+        assert_int_equal(cc_mocksrv_start(&opts, &app, &f->g.srv, NULL), CC_OK);
+        snprintf(base, sizeof(base), "%s", cc_mocksrv_url(f->g.srv));
+        f->g.cfg.op_latency_ms = 300;
+        snprintf(url, sizeof(url), "%s/_mock/compute/ops/hold", base);
+        assert_int_equal(http("POST", url, NULL, "{\"polls\":1}", &out), 200);
+        snprintf(url, sizeof(url), "%s" P "/global/addresses", base);
+        assert_int_equal(http("POST", url, NULL, "{\"name\":\"w1\"}", &out), 200);
+        o = cJSON_Parse(cc_buf_str(&out));
+        snprintf(name, sizeof(name), "%s", s(o, "name"));
+        cJSON_Delete(o);
+        /* the hold makes this poll RUNNING whatever the clock says */
+        snprintf(url, sizeof(url), "%s" P "/global/operations/%s", base, name);
+        assert_int_equal(http("GET", url, NULL, NULL, &out), 200);
+        assert_non_null(strstr(cc_buf_str(&out), "\"status\":\"RUNNING\""));
+        /* wait blocks (lock released) until the latency has passed */
+        snprintf(url, sizeof(url), "%s" P "/global/operations/%s/wait", base, name);
+        assert_int_equal(http("POST", url, NULL, NULL, &out), 200);
+        assert_non_null(strstr(cc_buf_str(&out), "\"status\":\"DONE\""));
+        /* a batch with the boundary in the Content-Type header */
+        snprintf(url, sizeof(url), "%s/batch/compute/v1", base);
+        assert_int_equal(http("POST", url, "multipart/mixed; boundary=\"=b=\"",
+                              "--=b=\r\nContent-Type: application/http\r\nContent-ID: <z+0>\r\n\r\n"
+                              "GET " P
+                              "/global/addresses/w1?alt=json HTTP/1.1\r\n\r\n\r\n--=b=--\r\n",
+                              &out),
+                         200);
+        assert_non_null(strstr(cc_buf_str(&out), "<response-z+0>"));
+        assert_non_null(strstr(cc_buf_str(&out), "\"name\":\"w1\""));
+        cc_mocksrv_stop(f->g.srv);
+        f->g.srv = NULL;
+        cc_buf_release(&out);
+}
+
 int
 main(void)
 {
@@ -868,6 +963,7 @@ main(void)
                 cmocka_unit_test_setup_teardown(quotas_rates_and_cert_hooks, setup, teardown),
                 cmocka_unit_test_setup_teardown(batch_requests, setup, teardown),
                 cmocka_unit_test_setup_teardown(dump_load_round_trip, setup, teardown),
+                cmocka_unit_test_setup_teardown(server_wait_and_batch, setup, teardown),
         };
 
         cc_alloc_init();
