@@ -375,11 +375,23 @@ eval_addresses(const struct cc_gw_gateway *gw, struct gev *g)
         for (i = 0; i < gw->n_addresses; i++) {
                 const struct cc_gw_address *a = &gw->addresses[i];
 
+                /* NamedAddress names a global address reserved by the user
+                 * (as GKE's classes accept): used, never created or deleted */
+                if (streq(a->type, "NamedAddress")) {
+                        if (!a->value || !a->value[0]) {
+                                fmt(field, sizeof(field), "spec.addresses[%zu].value", i);
+                                greject(
+                                    g, "UnsupportedAddress", field,
+                                    "a NamedAddress needs the name of a reserved global address");
+                        }
+                        v4++;
+                        continue;
+                }
                 if (!streq(a->type, "IPAddress")) {
                         fmt(field, sizeof(field), "spec.addresses[%zu].type", i);
                         greject(g, "UnsupportedAddress", field,
                                 "address type '%s' is not supported by class '%s' (only "
-                                "IPAddress is)",
+                                "IPAddress and NamedAddress are)",
                                 a->type, gw->class_name);
                         continue;
                 }
