@@ -638,6 +638,7 @@ kube_handle(void *ud, struct cc_mocksrv *srv, const struct cc_mock_req *req,
         const char *segs[MAX_SEGS];
         size_t n = 0;
         char *p, *save = NULL;
+        const struct kube_res *served;
         struct target t;
 
         (void)srv;
@@ -666,10 +667,48 @@ kube_handle(void *ud, struct cc_mocksrv *srv, const struct cc_mock_req *req,
                 return;
         }
         resp->api = t.res->plural;
+        served = t.res->storage ? t.res : NULL;
+        if (served)
+                t.res = served->storage;
         if (t.name)
                 serve_item(k, req, &t, resp);
         else
                 serve_collection(k, req, &t, resp);
+        if (served && resp->stream_ud)
+                kube_watch_serve_as(resp->stream_ud, served);
+        if (served && !resp->stream && resp->body.len) {
+                /* answer in the version that was asked for */
+                cJSON *doc = cJSON_ParseWithLength(resp->body.data, resp->body.len);
+                char from[128], to[128];
+                char *text;
+
+                kube_res_api_version(served->storage, from, sizeof(from));
+                kube_res_api_version(served, to, sizeof(to));
+                kube_rewrite_api_version(doc, from, to);
+                text = doc ? cJSON_PrintUnformatted(doc) : NULL;
+                if (text) {
+                        cc_buf_reset(&resp->body);
+                        cc_buf_puts(&resp->body, text);
+                        cJSON_free(text);
+                }
+                cJSON_Delete(doc);
+        }
+}
+
+void
+kube_rewrite_api_version(cJSON *o, const char *from, const char *to)
+{
+        cJSON *it;
+
+        if (!o)
+                return;
+        for (it = o->child; it; it = it->next) {
+                if (it->string && !strcmp(it->string, "apiVersion") && cJSON_IsString(it) &&
+                    !strcmp(it->valuestring, from))
+                        cJSON_SetValuestring(it, to);
+                else if (cJSON_IsObject(it) || cJSON_IsArray(it))
+                        kube_rewrite_api_version(it, from, to);
+        }
 }
 
 /* --- admin --------------------------------------------------------------- */

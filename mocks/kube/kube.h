@@ -60,6 +60,9 @@ struct kube_res {
         const char *short_names[3]; /* NULL-terminated */
         const char *categories[2];
         unsigned flags;
+        /* another served version of a kind stored as `storage` (ReferenceGrant
+         * v1 over v1beta1): the API layer maps requests and responses */
+        const struct kube_res *storage;
 };
 
 /* NULL-terminated table of the served kinds */
@@ -311,7 +314,12 @@ struct kube_watch *kube_watch_open(struct kube *k, const struct kube_res *r, con
 bool kube_watch_poll(struct kube_watch *w, struct cc_buf *out);
 void kube_watch_close(struct kube_watch *w);
 
+/* kube_watch_serve_as -- emit objects with served's apiVersion (an alias) */
+void kube_watch_serve_as(struct kube_watch *w, const struct kube_res *served);
+
 /* api.c */
+/* replace every "apiVersion": from (recursively) with to */
+void kube_rewrite_api_version(cJSON *o, const char *from, const char *to);
 cJSON *kube_table(struct kube *k, const struct kube_res *r, cJSON *const *objs, size_t n,
                   const char *rv, const char *cont, const char *include_object);
 extern const struct cc_mock_app kube_app_template;

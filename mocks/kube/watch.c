@@ -46,8 +46,44 @@ struct kube_watch {
         bool dropped;
         bool ended;
         struct cc_buf pending;
+        const struct kube_res *served; /* alias version to answer in, or NULL */
         struct kube_watch *next;
 };
+
+void
+kube_watch_serve_as(struct kube_watch *w, const struct kube_res *served)
+{
+        w->served = served;
+        if (w->pending.len) {
+                /* initial events were rendered already: rewrite them line by line */
+                struct cc_buf b = CC_BUF_INIT(0);
+                char from[128], to[128];
+                const char *p = cc_buf_str(&w->pending);
+
+                kube_res_api_version(served->storage, from, sizeof(from));
+                kube_res_api_version(served, to, sizeof(to));
+                while (*p) {
+                        const char *nl = strchr(p, '\n');
+                        size_t len = nl ? (size_t)(nl - p) : strlen(p);
+                        cJSON *ev = cJSON_ParseWithLength(p, len);
+                        char *text;
+
+                        kube_rewrite_api_version(ev, from, to);
+                        text = ev ? cJSON_PrintUnformatted(ev) : NULL;
+                        if (text) {
+                                cc_buf_puts(&b, text);
+                                cc_buf_putc(&b, '\n');
+                                cJSON_free(text);
+                        }
+                        cJSON_Delete(ev);
+                        p += len;
+                        if (*p)
+                                p++;
+                }
+                cc_buf_release(&w->pending);
+                w->pending = b;
+        }
+}
 
 void
 kube_record(struct kube *k, enum kube_ev_type t, const struct kube_res *r, const char *ns,
@@ -132,6 +168,13 @@ emit(struct kube_watch *w, const char *type, const cJSON *obj, struct cc_buf *ou
                                                  NULL, w->include));
         } else {
                 cJSON_AddItemToObject(ev, "object", cJSON_Duplicate(obj, true));
+        }
+        if (w->served) {
+                char from[128], to[128];
+
+                kube_res_api_version(w->served->storage, from, sizeof(from));
+                kube_res_api_version(w->served, to, sizeof(to));
+                kube_rewrite_api_version(ev, from, to);
         }
         text = cJSON_PrintUnformatted(ev);
         if (text) {
