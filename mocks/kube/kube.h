@@ -108,6 +108,10 @@ int kube_smp(cJSON **target, const cJSON *patch, const char *kind, char *err, si
  * that cannot apply (failed test, missing path); message in err. */
 int kube_json_patch(cJSON **doc, const cJSON *ops, char *err, size_t errlen);
 
+/* kube_json_insert -- insert item (consumed) at position idx of an array or
+ * object (keys kept) */
+void kube_json_insert(cJSON *container, int idx, cJSON *item);
+
 /* --- selectors (select.c) ------------------------------------------------ */
 
 enum kube_sel_op { KS_EQ, KS_NEQ, KS_IN, KS_NOTIN, KS_EXISTS, KS_NOTEXISTS };

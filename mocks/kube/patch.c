@@ -448,6 +448,25 @@ kube_smp(cJSON **target, const cJSON *patch, const char *kind, char *err, size_t
 
 /* --- RFC 6902 ------------------------------------------------------------ */
 
+/* cJSON_InsertItemInArray of cJSON 1.7.15 refuses parsed arrays (their head
+ * has no prev link) and then leaks the item: detach the tail, append, re-add */
+void
+kube_json_insert(cJSON *container, int idx, cJSON *item)
+{
+        cJSON *tail = cJSON_CreateArray(), *it;
+
+        while (tail && cJSON_GetArraySize(container) > idx) {
+                it = cJSON_DetachItemFromArray(container, idx);
+                if (!it)
+                        break;
+                cJSON_AddItemToArray(tail, it);
+        }
+        cJSON_AddItemToArray(container, item);
+        while (tail && (it = cJSON_DetachItemFromArray(tail, 0)))
+                cJSON_AddItemToArray(container, it);
+        cJSON_Delete(tail);
+}
+
 /* decode one reference token (~1 -> /, ~0 -> ~) into out */
 static bool
 token(const char **pp, char *out, size_t n)
@@ -591,7 +610,7 @@ add_ptr(cJSON **doc, const char *ptr, cJSON *v)
                 if (i == cJSON_GetArraySize(parent))
                         cJSON_AddItemToArray(parent, v);
                 else
-                        cJSON_InsertItemInArray(parent, i, v);
+                        kube_json_insert(parent, i, v);
                 return true;
         }
         cJSON_Delete(v);
@@ -640,6 +659,8 @@ kube_json_patch(cJSON **doc, const cJSON *ops, char *err, size_t errlen)
                                          path);
                                 return 422;
                         }
+                        if (!strcmp(name, "replace") && path[0])
+                                cJSON_Delete(detach_ptr(*doc, path));
                         v = cJSON_Duplicate(value, true);
                         if (!v || !add_ptr(doc, path, v)) {
                                 snprintf(err, errlen,

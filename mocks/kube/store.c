@@ -885,9 +885,9 @@ set_type_meta(const struct kube_res *r, cJSON *obj)
                 cJSON *kd = cJSON_DetachItemFromObjectCaseSensitive(obj, "kind");
 
                 if (kd)
-                        cJSON_InsertItemInArray(obj, 0, kd);
+                        kube_json_insert(obj, 0, kd);
                 if (a)
-                        cJSON_InsertItemInArray(obj, 0, a);
+                        kube_json_insert(obj, 0, a);
         }
 }
 
