@@ -24,17 +24,17 @@ struct column {
 };
 
 static const struct column columns[] = {
-    {"Namespace", "Status", "status", "phase", NULL},
-    {"Service", "Type", "spec", "type", NULL},
-    {"Service", "Cluster-IP", "spec", "clusterIP", NULL},
-    {"Lease", "Holder", "spec", "holderIdentity", NULL},
-    {"GatewayClass", "Controller", "spec", "controllerName", NULL},
-    {"GatewayClass", "Accepted", NULL, NULL, "Accepted"},
-    {"Gateway", "Class", "spec", "gatewayClassName", NULL},
-    {"Gateway", "Address", "status", "addresses", NULL},
-    {"Gateway", "Programmed", NULL, NULL, "Programmed"},
-    {"HTTPRoute", "Hostnames", "spec", "hostnames", NULL},
-    {"GRPCRoute", "Hostnames", "spec", "hostnames", NULL},
+        { "Namespace", "Status", "status", "phase", NULL },
+        { "Service", "Type", "spec", "type", NULL },
+        { "Service", "Cluster-IP", "spec", "clusterIP", NULL },
+        { "Lease", "Holder", "spec", "holderIdentity", NULL },
+        { "GatewayClass", "Controller", "spec", "controllerName", NULL },
+        { "GatewayClass", "Accepted", NULL, NULL, "Accepted" },
+        { "Gateway", "Class", "spec", "gatewayClassName", NULL },
+        { "Gateway", "Address", "status", "addresses", NULL },
+        { "Gateway", "Programmed", NULL, NULL, "Programmed" },
+        { "HTTPRoute", "Hostnames", "spec", "hostnames", NULL },
+        { "GRPCRoute", "Hostnames", "spec", "hostnames", NULL },
 };
 
 static cJSON *
@@ -56,11 +56,12 @@ cell(const struct column *col, const cJSON *obj)
         const cJSON *v, *it;
 
         if (!col->a) {
-                cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(
-                                           cJSON_GetObjectItemCaseSensitive(obj, "status"),
-                                           "conditions"))
+                cJSON_ArrayForEach(
+                    it, cJSON_GetObjectItemCaseSensitive(
+                            cJSON_GetObjectItemCaseSensitive(obj, "status"), "conditions"))
                 {
-                        const char *t = kube_str(it, "type", NULL), *s = kube_str(it, "status", NULL);
+                        const char *t = kube_str(it, "type", NULL),
+                                   *s = kube_str(it, "status", NULL);
 
                         if (t && s && !strcmp(t, col->c))
                                 return cJSON_CreateString(s);
@@ -79,8 +80,8 @@ cell(const struct column *col, const cJSON *obj)
 
                 cJSON_ArrayForEach(it, v)
                 {
-                        const char *s = cJSON_IsString(it) ? it->valuestring
-                                                           : kube_str(it, "value", NULL);
+                        const char *s =
+                            cJSON_IsString(it) ? it->valuestring : kube_str(it, "value", NULL);
 
                         if (s)
                                 cc_buf_printf(&b, "%s%s", n++ ? "," : "", s);
@@ -117,8 +118,8 @@ age(const char *ts, char *out, size_t n)
 }
 
 cJSON *
-kube_table(struct kube *k, const struct kube_res *r, cJSON *const *objs, size_t n,
-           const char *rv, const char *cont, const char *include)
+kube_table(struct kube *k, const struct kube_res *r, cJSON *const *objs, size_t n, const char *rv,
+           const char *cont, const char *include)
 {
         cJSON *t = cJSON_CreateObject(), *md, *cols, *rows;
         size_t i, c;
@@ -132,8 +133,8 @@ kube_table(struct kube *k, const struct kube_res *r, cJSON *const *objs, size_t 
         if (cont)
                 cJSON_AddStringToObject(md, "continue", cont);
         cols = cJSON_AddArrayToObject(t, "columnDefinitions");
-        cJSON_AddItemToArray(cols, coldef("Name", "string", "name",
-                                          "Name must be unique within a namespace."));
+        cJSON_AddItemToArray(
+            cols, coldef("Name", "string", "name", "Name must be unique within a namespace."));
         for (c = 0; c < sizeof(columns) / sizeof(columns[0]); c++)
                 if (!strcmp(columns[c].kind, r->kind))
                         cJSON_AddItemToArray(cols, coldef(columns[c].name, "string", "", ""));
@@ -255,7 +256,8 @@ serve_fixed(struct kube *k, const struct cc_mock_req *req, struct cc_mock_resp *
                 cJSON_AddStringToObject(doc, "major", "1");
                 cJSON_AddStringToObject(doc, "minor", minor);
                 cJSON_AddStringToObject(doc, "gitVersion", git);
-                cJSON_AddStringToObject(doc, "gitCommit", "0000000000000000000000000000000000000000");
+                cJSON_AddStringToObject(doc, "gitCommit",
+                                        "0000000000000000000000000000000000000000");
                 cJSON_AddStringToObject(doc, "gitTreeState", "clean");
                 cJSON_AddStringToObject(doc, "buildDate", "2025-01-01T00:00:00Z");
                 cJSON_AddStringToObject(doc, "goVersion", "go1.23.8");
@@ -419,10 +421,10 @@ reply_object(struct kube *k, const struct cc_mock_req *req, const struct target 
 {
         if (code == 200 && !strcmp(req->method, "GET") && !k->cfg.no_table &&
             accept_has(req, "as=Table") && !t->sub) {
-                cJSON *const objs[1] = {obj};
-                cJSON *tab = kube_table(k, t->res, objs, 1,
-                                        kube_str(obj, "metadata", "resourceVersion"), NULL,
-                                        arg(req, "includeObject"));
+                cJSON *const objs[1] = { obj };
+                cJSON *tab =
+                    kube_table(k, t->res, objs, 1, kube_str(obj, "metadata", "resourceVersion"),
+                               NULL, arg(req, "includeObject"));
 
                 cJSON_Delete(obj);
                 reply(resp, 200, tab);
@@ -441,11 +443,11 @@ serve_collection(struct kube *k, const struct cc_mock_req *req, const struct tar
         int code;
 
         if (!strcmp(req->method, "GET") && kube_is_true(arg(req, "watch"))) {
-                struct kube_watch_opts wo = {0};
+                struct kube_watch_opts wo = { 0 };
                 const union MHD_ConnectionInfo *ci =
-                    req->conn ? MHD_get_connection_info(req->conn,
-                                                        MHD_CONNECTION_INFO_CONNECTION_FD)
-                              : NULL;
+                    req->conn
+                        ? MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CONNECTION_FD)
+                        : NULL;
 
                 wo.label_selector = arg(req, "labelSelector");
                 wo.field_selector = arg(req, "fieldSelector");
@@ -457,15 +459,15 @@ serve_collection(struct kube *k, const struct cc_mock_req *req, const struct tar
                 wo.include_object = arg(req, "includeObject");
                 wo.path = req->path;
                 wo.fd = ci ? ci->connect_fd : -1;
-                code = kube_watch_start(k, t->res, t->res->namespaced ? t->ns : NULL, &wo, resp,
-                                        &out);
+                code =
+                    kube_watch_start(k, t->res, t->res->namespaced ? t->ns : NULL, &wo, resp, &out);
                 if (code != 200)
                         reply(resp, code, out);
                 resp->mutating = 0;
                 return;
         }
         if (!strcmp(req->method, "GET")) {
-                struct kube_list_opts lo = {0};
+                struct kube_list_opts lo = { 0 };
 
                 lo.label_selector = arg(req, "labelSelector");
                 lo.field_selector = arg(req, "fieldSelector");
@@ -495,7 +497,7 @@ serve_collection(struct kube *k, const struct cc_mock_req *req, const struct tar
                 return;
         }
         if (!strcmp(req->method, "POST")) {
-                struct kube_write_opts wo = {0};
+                struct kube_write_opts wo = { 0 };
                 char mgr[128];
                 cJSON *body;
 
@@ -528,7 +530,7 @@ serve_collection(struct kube *k, const struct cc_mock_req *req, const struct tar
                 return;
         }
         if (!strcmp(req->method, "DELETE")) {
-                struct kube_list_opts lo = {0};
+                struct kube_list_opts lo = { 0 };
                 cJSON *list = NULL, *it, *res;
 
                 lo.label_selector = arg(req, "labelSelector");
@@ -543,9 +545,8 @@ serve_collection(struct kube *k, const struct cc_mock_req *req, const struct tar
                         const char *ns = kube_str(it, "metadata", "namespace");
 
                         res = NULL;
-                        kube_delete(k, t->res, ns ? ns : "", kube_str(it, "metadata", "name"),
-                                    NULL, arg(req, "propagationPolicy"), arg(req, "dryRun"),
-                                    &res);
+                        kube_delete(k, t->res, ns ? ns : "", kube_str(it, "metadata", "name"), NULL,
+                                    arg(req, "propagationPolicy"), arg(req, "dryRun"), &res);
                         cJSON_Delete(res);
                 }
                 reply(resp, 200, list);
@@ -560,7 +561,7 @@ serve_item(struct kube *k, const struct cc_mock_req *req, const struct target *t
            struct cc_mock_resp *resp)
 {
         const char *ns = t->res->namespaced ? t->ns : "";
-        struct kube_write_opts wo = {0};
+        struct kube_write_opts wo = { 0 };
         char mgr[128];
         cJSON *out = NULL, *body = NULL;
         int code;
@@ -749,8 +750,9 @@ kube_admin(void *ud, struct cc_mocksrv *srv, const struct cc_mock_req *req,
                         struct kube_conflict_rule *c;
 
                         if (!path || k->nconflicts == 16) {
-                                admin_error(resp, 400, "conflict rule needs a 'path' pattern "
-                                                       "(at most 16 rules)");
+                                admin_error(resp, 400,
+                                            "conflict rule needs a 'path' pattern "
+                                            "(at most 16 rules)");
                                 goto out;
                         }
                         c = &k->conflicts[k->nconflicts++];
@@ -774,18 +776,16 @@ kube_admin(void *ud, struct cc_mocksrv *srv, const struct cc_mock_req *req,
 
                                 cJSON_AddStringToObject(c, "method", k->conflicts[i].method);
                                 cJSON_AddStringToObject(c, "path", k->conflicts[i].path);
-                                cJSON_AddNumberToObject(c, "remaining",
-                                                        k->conflicts[i].remaining);
+                                cJSON_AddNumberToObject(c, "remaining", k->conflicts[i].remaining);
                                 cJSON_AddItemToArray(arr, c);
                         }
                 }
         } else if (!strcmp(p, "drop-watches") && !strcmp(req->method, "POST")) {
                 const cJSON *cnt = cJSON_GetObjectItemCaseSensitive(body, "count");
                 const cJSON *fut = cJSON_GetObjectItemCaseSensitive(body, "future");
-                size_t n = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(body, "all"))
-                               ? (size_t)-1
+                size_t n = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(body, "all")) ? (size_t)-1
                            : cJSON_IsNumber(cnt) && cnt->valuedouble >= 0 ? (size_t)cnt->valuedouble
-                                                                           : 1;
+                                                                          : 1;
 
                 if (!path)
                         path = "*";
@@ -875,9 +875,9 @@ kube_app_reset(void *ud)
 }
 
 const struct cc_mock_app kube_app_template = {
-    .ud = NULL,
-    .handle = kube_handle,
-    .admin = kube_admin,
-    .fault_body = kube_fault_body,
-    .reset = kube_app_reset,
+        .ud = NULL,
+        .handle = kube_handle,
+        .admin = kube_admin,
+        .fault_body = kube_fault_body,
+        .reset = kube_app_reset,
 };

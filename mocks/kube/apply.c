@@ -272,7 +272,7 @@ take_from_others(cJSON *mf, const cJSON *self, const struct paths *taken)
         cJSON *e, *next;
 
         for (e = mf ? mf->child : NULL; e; e = next) {
-                struct paths own = {0}, keep = {0};
+                struct paths own = { 0 }, keep = { 0 };
                 size_t i;
 
                 next = e->next;
@@ -333,7 +333,7 @@ kube_fields_record_update(cJSON *next, const cJSON *old, const char *manager,
                           const char *api_version, const char *sub, const char *now)
 {
         cJSON *all = kube_fields_of(next), *mf, *e, *self = NULL;
-        struct paths p = {0}, changed = {0}, own = {0};
+        struct paths p = { 0 }, changed = { 0 }, own = { 0 };
         size_t i;
 
         filter_sub(all, sub, true);
@@ -373,10 +373,10 @@ int
 kube_apply(struct kube *k, const struct kube_res *r, const char *ns, const char *name,
            cJSON *applied, const struct kube_write_opts *wo, cJSON **out)
 {
-        struct kube_write_opts w = {0};
+        struct kube_write_opts w = { 0 };
         struct kube_obj *o;
         cJSON *set = NULL, *live = NULL, *mf, *e, *self = NULL, *conf = NULL;
-        struct paths s = {0}, prev = {0}, conflicts = {0};
+        struct paths s = { 0 }, prev = { 0 }, conflicts = { 0 };
         const char *sub = wo && wo->sub ? wo->sub : "";
         const char *bname;
         char av[128], now[40];
@@ -396,8 +396,8 @@ kube_apply(struct kube *k, const struct kube_res *r, const char *ns, const char 
                 goto out;
         }
         if (!cJSON_IsObject(applied)) {
-                *out = kube_status(400, "BadRequest", "apply patch must be a JSON object", NULL,
-                                   NULL);
+                *out =
+                    kube_status(400, "BadRequest", "apply patch must be a JSON object", NULL, NULL);
                 rc = 400;
                 goto out;
         }
@@ -464,7 +464,7 @@ kube_apply(struct kube *k, const struct kube_res *r, const char *ns, const char 
                         continue;
                 cJSON_ArrayForEach(other, mf)
                 {
-                        struct paths own = {0};
+                        struct paths own = { 0 };
                         const char *osub = kube_str(other, "subresource", NULL);
 
                         if (other == self || strcmp(osub ? osub : "", sub) ||
@@ -480,8 +480,8 @@ kube_apply(struct kube *k, const struct kube_res *r, const char *ns, const char 
                                 field[n] = 0;
                                 if (!conf)
                                         conf = cJSON_CreateArray();
-                                if (entry_is(other, kube_str(other, "manager", NULL),
-                                             "Update", osub ? osub : ""))
+                                if (entry_is(other, kube_str(other, "manager", NULL), "Update",
+                                             osub ? osub : ""))
                                         snprintf(cause, sizeof(cause),
                                                  "conflict with \"%s\" using %s",
                                                  kube_str(other, "manager", NULL),
@@ -513,9 +513,9 @@ kube_apply(struct kube *k, const struct kube_res *r, const char *ns, const char 
                 cJSON *c, *d;
                 size_t n = 0;
 
-                cc_buf_printf(&msg, "Apply failed with %zu conflict%s: ",
-                              (size_t)cJSON_GetArraySize(conf),
-                              cJSON_GetArraySize(conf) == 1 ? "" : "s");
+                cc_buf_printf(
+                    &msg, "Apply failed with %zu conflict%s: ", (size_t)cJSON_GetArraySize(conf),
+                    cJSON_GetArraySize(conf) == 1 ? "" : "s");
                 cJSON_ArrayForEach(c, conf)
                 {
                         cc_buf_printf(&msg, "%s%s: %s", n++ ? "\n" : "",
@@ -540,7 +540,7 @@ kube_apply(struct kube *k, const struct kube_res *r, const char *ns, const char 
                         continue;
                 cJSON_ArrayForEach(other, mf)
                 {
-                        struct paths own = {0};
+                        struct paths own = { 0 };
 
                         if (other == self)
                                 continue;

@@ -131,8 +131,7 @@ add_endpoints(struct kube *k, const cJSON *svc, const char *ns, const char *name
                 {
                         const cJSON *labels = cJSON_GetObjectItemCaseSensitive(
                             cJSON_GetObjectItemCaseSensitive(s, "metadata"), "labels");
-                        const char *svcname =
-                            kube_str(labels, "kubernetes.io/service-name", NULL);
+                        const char *svcname = kube_str(labels, "kubernetes.io/service-name", NULL);
 
                         if (!svcname || strcmp(svcname, name))
                                 continue;
@@ -266,8 +265,8 @@ contains(const cJSON *arr, const char *s)
 {
         const cJSON *it;
 
-        cJSON_ArrayForEach(it, arr) if (cJSON_IsString(it) && !strcmp(it->valuestring, s)) return
-            true;
+        cJSON_ArrayForEach(it,
+                           arr) if (cJSON_IsString(it) && !strcmp(it->valuestring, s)) return true;
         return false;
 }
 
@@ -332,7 +331,7 @@ write_status(struct kube *k, const struct work *w)
         const struct kube_res *r = kube_res_find("", "v1", "services");
         struct kube_obj *o = kube_find(k, r, w->ns, w->name);
         cJSON *next, *md, *ann, *out = NULL;
-        struct kube_write_opts wo = {0};
+        struct kube_write_opts wo = { 0 };
 
         if (!o || !w->status)
                 return;
@@ -373,12 +372,11 @@ pass(struct kube *k, pthread_mutex_t *m)
                 {
                         for (z = 0; z < k->gke.nzones; z++) {
                                 char key[400];
-                                const cJSON *want = cJSON_GetObjectItemCaseSensitive(
-                                    neg, k->gke.zones[z]);
+                                const cJSON *want =
+                                    cJSON_GetObjectItemCaseSensitive(neg, k->gke.zones[z]);
                                 cJSON *had, *now;
 
-                                snprintf(key, sizeof(key), "%s/%s", k->gke.zones[z],
-                                         neg->string);
+                                snprintf(key, sizeof(key), "%s/%s", k->gke.zones[z], neg->string);
                                 had = cJSON_GetObjectItemCaseSensitive(known, key);
                                 if (had && cJSON_Compare(had, want, true))
                                         continue;

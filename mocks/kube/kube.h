@@ -40,14 +40,14 @@
 /* --- served kinds (resources.c) ------------------------------------------ */
 
 enum {
-        KR_STATUS = 1u << 0,       /* has the status subresource */
-        KR_GENERATION = 1u << 1,   /* metadata.generation is maintained */
-        KR_GEN_ANNOT = 1u << 2,    /* annotation changes bump generation (Deployment) */
-        KR_CRD = 1u << 3,          /* custom resource: no SMP, CRD status strategy */
-        KR_NO_UNCOND = 1u << 4,    /* PUT without resourceVersion is rejected (422) */
+        KR_STATUS = 1u << 0,         /* has the status subresource */
+        KR_GENERATION = 1u << 1,     /* metadata.generation is maintained */
+        KR_GEN_ANNOT = 1u << 2,      /* annotation changes bump generation (Deployment) */
+        KR_CRD = 1u << 3,            /* custom resource: no SMP, CRD status strategy */
+        KR_NO_UNCOND = 1u << 4,      /* PUT without resourceVersion is rejected (422) */
         KR_RETURN_DELETED = 1u << 5, /* DELETE answers with the object, not a Status */
-        KR_SCALE = 1u << 6,        /* advertises /scale in discovery */
-        KR_FINALIZE = 1u << 7,     /* advertises /finalize (Namespace) */
+        KR_SCALE = 1u << 6,          /* advertises /scale in discovery */
+        KR_FINALIZE = 1u << 7,       /* advertises /finalize (Namespace) */
 };
 
 struct kube_res {
@@ -143,7 +143,7 @@ void kube_sel_release(struct kube_sel *s);
 
 struct kube_obj {
         const struct kube_res *res;
-        char *ns;   /* "" for cluster-scoped */
+        char *ns; /* "" for cluster-scoped */
         char *name;
         cJSON *obj; /* owned */
 };
@@ -187,20 +187,20 @@ struct kube_gke {
 };
 
 struct kube_config {
-        char token[256];           /* bearer token; "" = no auth */
-        int minor;                 /* /version minor (32) */
-        size_t window;             /* events retained for watch-from-RV (1000) */
-        int bookmark_interval;     /* seconds between watch bookmarks (60) */
-        bool crd_defaults;         /* apply the Gateway API CRD defaults (true) */
-        bool legacy_discovery;     /* never serve aggregated discovery */
-        bool no_table;             /* never serve Table */
+        char token[256];       /* bearer token; "" = no auth */
+        int minor;             /* /version minor (32) */
+        size_t window;         /* events retained for watch-from-RV (1000) */
+        int bookmark_interval; /* seconds between watch bookmarks (60) */
+        bool crd_defaults;     /* apply the Gateway API CRD defaults (true) */
+        bool legacy_discovery; /* never serve aggregated discovery */
+        bool no_table;         /* never serve Table */
 };
 
 struct kube {
         struct kube_config cfg;
         struct cc_mocksrv *srv; /* NULL in unit tests */
         pthread_cond_t cond;
-        unsigned long rv;   /* the global resourceVersion counter */
+        unsigned long rv;        /* the global resourceVersion counter */
         unsigned long compacted; /* watches from an RV below this get 410 */
         struct kube_obj *objs;
         size_t nobjs, objs_cap;
@@ -253,8 +253,8 @@ int kube_list(struct kube *k, const struct kube_res *r, const char *ns,
 struct kube_write_opts {
         const char *manager; /* fieldManager ("" = none) */
         bool dry_run;
-        bool force;    /* apply: take over conflicting fields */
-        bool apply;    /* set by apply.c: managedFields already computed */
+        bool force;      /* apply: take over conflicting fields */
+        bool apply;      /* set by apply.c: managedFields already computed */
         const char *sub; /* "" or "status" */
 };
 int kube_create(struct kube *k, const struct kube_res *r, const char *ns, const cJSON *body,
@@ -263,8 +263,8 @@ int kube_update(struct kube *k, const struct kube_res *r, const char *ns, const 
                 const cJSON *body, const struct kube_write_opts *o, cJSON **out);
 /* ctype: the request Content-Type; body: raw text */
 int kube_patch(struct kube *k, const struct kube_res *r, const char *ns, const char *name,
-               const char *ctype, const char *body, size_t len,
-               const struct kube_write_opts *o, cJSON **out);
+               const char *ctype, const char *body, size_t len, const struct kube_write_opts *o,
+               cJSON **out);
 /* opts: the DeleteOptions body (may be NULL); policy from the query or NULL */
 int kube_delete(struct kube *k, const struct kube_res *r, const char *ns, const char *name,
                 const cJSON *opts, const char *policy, bool dry_run, cJSON **out);
@@ -335,7 +335,7 @@ bool kube_gke_start(struct kube *k);
 void kube_gke_stop(struct kube *k);
 
 /* util (store.c) */
-void kube_now(const struct kube *k, char *out, size_t n); /* RFC 3339, seconds */
+void kube_now(const struct kube *k, char *out, size_t n);             /* RFC 3339, seconds */
 const char *kube_str(const cJSON *obj, const char *a, const char *b); /* obj.a.b string or NULL */
 bool kube_is_true(const char *s);                                     /* Go ParseBool true */
 

@@ -180,8 +180,8 @@ patch_directive(const cJSON *o)
         return cJSON_IsString(d) ? d->valuestring : NULL;
 }
 
-static int smp_map(cJSON *target, const cJSON *patch, const char *kind, const char *path,
-                   char *err, size_t errlen);
+static int smp_map(cJSON *target, const cJSON *patch, const char *kind, const char *path, char *err,
+                   size_t errlen);
 
 static cJSON *
 find_by_key(cJSON *list, const char *key, const cJSON *val)
@@ -211,8 +211,10 @@ smp_keyed_list(cJSON *target, const cJSON *patch, const char *key, const char *k
                 cJSON *t;
 
                 if (!cJSON_IsObject(p)) {
-                        snprintf(err, errlen, "invalid strategic merge patch: list '%s' needs "
-                                 "objects", path);
+                        snprintf(err, errlen,
+                                 "invalid strategic merge patch: list '%s' needs "
+                                 "objects",
+                                 path);
                         return 400;
                 }
                 dir = patch_directive(p);
@@ -343,8 +345,7 @@ smp_map(cJSON *target, const cJSON *patch, const char *kind, const char *path, c
 
                         if (d && !strcmp(d, "delete")) {
                                 if (t)
-                                        cJSON_DeleteItemFromObjectCaseSensitive(target,
-                                                                                p->string);
+                                        cJSON_DeleteItemFromObjectCaseSensitive(target, p->string);
                                 continue;
                         }
                         if (cJSON_IsObject(t)) {
@@ -375,8 +376,8 @@ smp_map(cJSON *target, const cJSON *patch, const char *kind, const char *path, c
 
                                 cJSON_ArrayForEach(e, p)
                                 {
-                                        const char *d = cJSON_IsObject(e) ? patch_directive(e)
-                                                                          : NULL;
+                                        const char *d =
+                                            cJSON_IsObject(e) ? patch_directive(e) : NULL;
 
                                         if (d && (!strcmp(d, "delete") || !strcmp(d, "replace")))
                                                 continue;
@@ -419,8 +420,8 @@ smp_map(cJSON *target, const cJSON *patch, const char *kind, const char *path, c
 
                         next = t->next;
                         cJSON_ArrayForEach(r, retain) if (cJSON_IsString(r) &&
-                                                          !strcmp(r->valuestring, t->string))
-                            keep = true;
+                                                          !strcmp(r->valuestring, t->string)) keep =
+                            true;
                         if (!keep)
                                 cJSON_Delete(cJSON_DetachItemViaPointer(target, t));
                 }
@@ -635,8 +636,7 @@ kube_json_patch(cJSON **doc, const cJSON *ops, char *err, size_t errlen)
                 const cJSON *value = cJSON_GetObjectItemCaseSensitive(op, "value");
 
                 if (!cJSON_IsObject(op) || !name || !path) {
-                        snprintf(err, errlen, "json patch operation %d needs 'op' and 'path'",
-                                 idx);
+                        snprintf(err, errlen, "json patch operation %d needs 'op' and 'path'", idx);
                         return 400;
                 }
                 if (path[0] && path[0] != '/') {
@@ -688,8 +688,7 @@ kube_json_patch(cJSON **doc, const cJSON *ops, char *err, size_t errlen)
                                 return 400;
                         }
                         if (!cur || !cJSON_Compare(cur, value, true)) {
-                                snprintf(err, errlen, "testing value %s failed: test failed",
-                                         path);
+                                snprintf(err, errlen, "testing value %s failed: test failed", path);
                                 return 422;
                         }
                 } else if (!strcmp(name, "move") || !strcmp(name, "copy")) {
@@ -702,8 +701,10 @@ kube_json_patch(cJSON **doc, const cJSON *ops, char *err, size_t errlen)
                         }
                         if (!strcmp(name, "move") && strlen(path) > strlen(from) &&
                             !strncmp(path, from, strlen(from)) && path[strlen(from)] == '/') {
-                                snprintf(err, errlen, "move operation: cannot move %s into "
-                                         "itself", from);
+                                snprintf(err, errlen,
+                                         "move operation: cannot move %s into "
+                                         "itself",
+                                         from);
                                 return 422;
                         }
                         if (!strcmp(name, "move"))

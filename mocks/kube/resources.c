@@ -7,61 +7,118 @@
 
 #define GW "gateway.networking.k8s.io"
 
-static const struct kube_res r_namespaces = {
-    "", "v1", "namespaces", "namespace", "Namespace", false, {"ns"}, {NULL},
-    KR_STATUS | KR_FINALIZE, NULL};
-static const struct kube_res r_services = {
-    "", "v1", "services", "service", "Service", true, {"svc"}, {"all"}, KR_STATUS, NULL};
-static const struct kube_res r_secrets = {"", "v1", "secrets", "secret", "Secret", true, {NULL},
-                                          {NULL}, 0, NULL};
-static const struct kube_res r_configmaps = {
-    "", "v1", "configmaps", "configmap", "ConfigMap", true, {"cm"}, {NULL}, 0, NULL};
-static const struct kube_res r_events = {"", "v1", "events", "event", "Event", true, {"ev"},
-                                         {NULL}, 0, NULL};
-static const struct kube_res r_serviceaccounts = {"",           "v1",
-                                                  "serviceaccounts", "serviceaccount",
-                                                  "ServiceAccount", true,
-                                                  {"sa"},       {NULL},
-                                                  KR_RETURN_DELETED, NULL};
-static const struct kube_res r_pods = {
-    "", "v1", "pods", "pod", "Pod", true, {"po"}, {"all"}, KR_STATUS | KR_RETURN_DELETED, NULL};
+static const struct kube_res r_namespaces = { "",          "v1",        "namespaces",
+                                              "namespace", "Namespace", false,
+                                              { "ns" },    { NULL },    KR_STATUS | KR_FINALIZE,
+                                              NULL };
+static const struct kube_res r_services = { "",   "v1",      "services", "service", "Service",
+                                            true, { "svc" }, { "all" },  KR_STATUS, NULL };
+static const struct kube_res r_secrets = { "",   "v1",     "secrets", "secret", "Secret",
+                                           true, { NULL }, { NULL },  0,        NULL };
+static const struct kube_res r_configmaps = { "",          "v1", "configmaps", "configmap",
+                                              "ConfigMap", true, { "cm" },     { NULL },
+                                              0,           NULL };
+static const struct kube_res r_events = { "",   "v1",     "events", "event", "Event",
+                                          true, { "ev" }, { NULL }, 0,       NULL };
+static const struct kube_res r_serviceaccounts = {
+        "",   "v1",     "serviceaccounts", "serviceaccount",  "ServiceAccount",
+        true, { "sa" }, { NULL },          KR_RETURN_DELETED, NULL
+};
+static const struct kube_res r_pods = { "",       "v1",      "pods",
+                                        "pod",    "Pod",     true,
+                                        { "po" }, { "all" }, KR_STATUS | KR_RETURN_DELETED,
+                                        NULL };
 static const struct kube_res r_deployments = {
-    "apps",   "v1", "deployments", "deployment", "Deployment", true, {"deploy"}, {"all"},
-    KR_STATUS | KR_GENERATION | KR_GEN_ANNOT | KR_SCALE, NULL};
-static const struct kube_res r_endpointslices = {
-    "discovery.k8s.io", "v1", "endpointslices", "endpointslice", "EndpointSlice", true, {NULL},
-    {NULL}, 0, NULL};
+        "apps",       "v1",         "deployments",
+        "deployment", "Deployment", true,
+        { "deploy" }, { "all" },    KR_STATUS | KR_GENERATION | KR_GEN_ANNOT | KR_SCALE,
+        NULL
+};
+static const struct kube_res r_endpointslices = { "discovery.k8s.io",
+                                                  "v1",
+                                                  "endpointslices",
+                                                  "endpointslice",
+                                                  "EndpointSlice",
+                                                  true,
+                                                  { NULL },
+                                                  { NULL },
+                                                  0,
+                                                  NULL };
 static const struct kube_res r_leases = {
-    "coordination.k8s.io", "v1", "leases", "lease", "Lease", true, {NULL}, {NULL},
-    KR_NO_UNCOND, NULL};
-static const struct kube_res r_gatewayclasses = {
-    GW,     "v1", "gatewayclasses", "gatewayclass", "GatewayClass", false, {"gc"},
-    {"gateway-api"}, KR_STATUS | KR_GENERATION | KR_CRD | KR_NO_UNCOND, NULL};
-static const struct kube_res r_gateways = {
-    GW,     "v1", "gateways", "gateway", "Gateway", true, {"gtw"},
-    {"gateway-api"}, KR_STATUS | KR_GENERATION | KR_CRD | KR_NO_UNCOND, NULL};
-static const struct kube_res r_httproutes = {
-    GW,     "v1", "httproutes", "httproute", "HTTPRoute", true, {NULL},
-    {"gateway-api"}, KR_STATUS | KR_GENERATION | KR_CRD | KR_NO_UNCOND, NULL};
-static const struct kube_res r_grpcroutes = {
-    GW,     "v1", "grpcroutes", "grpcroute", "GRPCRoute", true, {NULL},
-    {"gateway-api"}, KR_STATUS | KR_GENERATION | KR_CRD | KR_NO_UNCOND, NULL};
-static const struct kube_res r_referencegrants = {
-    GW,     "v1beta1", "referencegrants", "referencegrant", "ReferenceGrant", true, {"refgrant"},
-    {"gateway-api"}, KR_GENERATION | KR_CRD | KR_NO_UNCOND, NULL};
+        "coordination.k8s.io", "v1", "leases", "lease", "Lease", true, { NULL }, { NULL },
+        KR_NO_UNCOND,          NULL
+};
+static const struct kube_res r_gatewayclasses = { GW,
+                                                  "v1",
+                                                  "gatewayclasses",
+                                                  "gatewayclass",
+                                                  "GatewayClass",
+                                                  false,
+                                                  { "gc" },
+                                                  { "gateway-api" },
+                                                  KR_STATUS | KR_GENERATION | KR_CRD | KR_NO_UNCOND,
+                                                  NULL };
+static const struct kube_res r_gateways = { GW,
+                                            "v1",
+                                            "gateways",
+                                            "gateway",
+                                            "Gateway",
+                                            true,
+                                            { "gtw" },
+                                            { "gateway-api" },
+                                            KR_STATUS | KR_GENERATION | KR_CRD | KR_NO_UNCOND,
+                                            NULL };
+static const struct kube_res r_httproutes = { GW,
+                                              "v1",
+                                              "httproutes",
+                                              "httproute",
+                                              "HTTPRoute",
+                                              true,
+                                              { NULL },
+                                              { "gateway-api" },
+                                              KR_STATUS | KR_GENERATION | KR_CRD | KR_NO_UNCOND,
+                                              NULL };
+static const struct kube_res r_grpcroutes = { GW,
+                                              "v1",
+                                              "grpcroutes",
+                                              "grpcroute",
+                                              "GRPCRoute",
+                                              true,
+                                              { NULL },
+                                              { "gateway-api" },
+                                              KR_STATUS | KR_GENERATION | KR_CRD | KR_NO_UNCOND,
+                                              NULL };
+static const struct kube_res r_referencegrants = { GW,
+                                                   "v1beta1",
+                                                   "referencegrants",
+                                                   "referencegrant",
+                                                   "ReferenceGrant",
+                                                   true,
+                                                   { "refgrant" },
+                                                   { "gateway-api" },
+                                                   KR_GENERATION | KR_CRD | KR_NO_UNCOND,
+                                                   NULL };
 
-static const struct kube_res r_referencegrants_v1 = {
-    GW,     "v1", "referencegrants", "referencegrant", "ReferenceGrant", true, {"refgrant"},
-    {"gateway-api"}, KR_GENERATION | KR_CRD | KR_NO_UNCOND, &r_referencegrants};
+static const struct kube_res r_referencegrants_v1 = { GW,
+                                                      "v1",
+                                                      "referencegrants",
+                                                      "referencegrant",
+                                                      "ReferenceGrant",
+                                                      true,
+                                                      { "refgrant" },
+                                                      { "gateway-api" },
+                                                      KR_GENERATION | KR_CRD | KR_NO_UNCOND,
+                                                      &r_referencegrants };
 
 const struct kube_res *const kube_resources[] = {
-    &r_namespaces,     &r_services,       &r_secrets,     &r_configmaps,  &r_events,
-    &r_serviceaccounts, &r_pods,          &r_deployments, &r_endpointslices, &r_leases,
-    &r_gatewayclasses, &r_gateways,       &r_httproutes,  &r_grpcroutes,  &r_referencegrants, &r_referencegrants_v1,
-    NULL};
+        &r_namespaces,         &r_services, &r_secrets,     &r_configmaps,     &r_events,
+        &r_serviceaccounts,    &r_pods,     &r_deployments, &r_endpointslices, &r_leases,
+        &r_gatewayclasses,     &r_gateways, &r_httproutes,  &r_grpcroutes,     &r_referencegrants,
+        &r_referencegrants_v1, NULL
+};
 
-static const char *const verbs[] = {"create", "delete", "deletecollection", "get",
-                                    "list",   "patch",  "update",           "watch"};
+static const char *const verbs[] = { "create", "delete", "deletecollection", "get",
+                                     "list",   "patch",  "update",           "watch" };
 
 const struct kube_res *
 kube_res_find(const char *group, const char *version, const char *plural)
@@ -153,8 +210,8 @@ gvk(const char *g, const char *v, const char *k)
 static void
 add_subresource(cJSON *subs, const struct kube_res *r, const char *sub)
 {
-        static const char *const sv[] = {"get", "patch", "update"};
-        static const char *const fv[] = {"update"};
+        static const char *const sv[] = { "get", "patch", "update" };
+        static const char *const fv[] = { "update" };
         cJSON *s = cJSON_CreateObject();
 
         cJSON_AddStringToObject(s, "subresource", sub);
@@ -356,9 +413,9 @@ kube_disc_resource_list(const char *group, const char *version)
         rs = cJSON_AddArrayToObject(root, "resources");
         for (i = 0; kube_resources[i]; i++) {
                 const struct kube_res *r = kube_resources[i];
-                static const char *const subs[] = {"status", "scale", "finalize"};
-                static const unsigned subflags[] = {KR_STATUS, KR_SCALE, KR_FINALIZE};
-                static const char *const sv[] = {"get", "patch", "update"};
+                static const char *const subs[] = { "status", "scale", "finalize" };
+                static const unsigned subflags[] = { KR_STATUS, KR_SCALE, KR_FINALIZE };
+                static const char *const sv[] = { "get", "patch", "update" };
                 cJSON *e;
                 size_t s;
 

@@ -106,7 +106,7 @@ skip_ws(const char *p)
 int
 kube_lsel_parse(const char *s, struct kube_sel *out, char *err, size_t errlen)
 {
-        struct kube_sel sel = {0};
+        struct kube_sel sel = { 0 };
         const char *p = s ? s : "";
         int rc = 0;
 
@@ -130,8 +130,10 @@ kube_lsel_parse(const char *s, struct kube_sel *out, char *err, size_t errlen)
                         char key[320];
 
                         if (!klen || klen >= sizeof(key)) {
-                                snprintf(err, errlen, "unable to parse requirement: found '%s', "
-                                         "expected: identifier", *p ? p : "");
+                                snprintf(err, errlen,
+                                         "unable to parse requirement: found '%s', "
+                                         "expected: identifier",
+                                         *p ? p : "");
                                 rc = 400;
                                 goto out;
                         }
@@ -180,8 +182,10 @@ kube_lsel_parse(const char *s, struct kube_sel *out, char *err, size_t errlen)
 
                         p = skip_ws(p + (op == KS_IN ? 2 : 5));
                         if (*p != '(') {
-                                snprintf(err, errlen, "unable to parse requirement: found '%s', "
-                                         "expected: '('", p);
+                                snprintf(err, errlen,
+                                         "unable to parse requirement: found '%s', "
+                                         "expected: '('",
+                                         p);
                                 rc = 400;
                                 goto out;
                         }
@@ -251,12 +255,18 @@ out:
 static bool
 field_supported(const struct kube_res *r, const char *f)
 {
-        static const char *const events[] = {
-            "involvedObject.kind",       "involvedObject.namespace", "involvedObject.name",
-            "involvedObject.uid",        "involvedObject.apiVersion",
-            "involvedObject.resourceVersion", "involvedObject.fieldPath", "reason",
-            "reportingComponent",        "source",                   "type",
-            NULL};
+        static const char *const events[] = { "involvedObject.kind",
+                                              "involvedObject.namespace",
+                                              "involvedObject.name",
+                                              "involvedObject.uid",
+                                              "involvedObject.apiVersion",
+                                              "involvedObject.resourceVersion",
+                                              "involvedObject.fieldPath",
+                                              "reason",
+                                              "reportingComponent",
+                                              "source",
+                                              "type",
+                                              NULL };
         size_t i;
 
         if (!strcmp(f, "metadata.name") || !strcmp(f, "metadata.namespace"))
@@ -280,7 +290,7 @@ int
 kube_fsel_parse(const char *s, const struct kube_res *r, struct kube_sel *out, char *err,
                 size_t errlen)
 {
-        struct kube_sel sel = {0};
+        struct kube_sel sel = { 0 };
         const char *p = s ? s : "";
         int rc = 0;
 
@@ -361,9 +371,8 @@ in_values(const struct kube_req *r, const char *v)
 bool
 kube_lsel_match(const struct kube_sel *s, const cJSON *obj)
 {
-        const cJSON *labels =
-            cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(obj, "metadata"),
-                                             "labels");
+        const cJSON *labels = cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetObjectItemCaseSensitive(obj, "metadata"), "labels");
         size_t i;
 
         for (i = 0; i < s->n; i++) {

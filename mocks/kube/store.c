@@ -52,8 +52,8 @@ kube_str(const cJSON *obj, const char *a, const char *b)
 bool
 kube_is_true(const char *s)
 {
-        return s && (!strcmp(s, "1") || !strcmp(s, "t") || !strcmp(s, "T") ||
-                     !strcmp(s, "true") || !strcmp(s, "TRUE") || !strcmp(s, "True"));
+        return s && (!strcmp(s, "1") || !strcmp(s, "t") || !strcmp(s, "T") || !strcmp(s, "true") ||
+                     !strcmp(s, "TRUE") || !strcmp(s, "True"));
 }
 
 static cJSON *
@@ -119,10 +119,9 @@ new_uid(struct kube *k, char *out, size_t n)
         }
         b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
         b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
-        snprintf(out, n,
-                 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0],
-                 b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],
-                 b[14], b[15]);
+        snprintf(out, n, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+                 b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12],
+                 b[13], b[14], b[15]);
 }
 
 unsigned long
@@ -184,7 +183,8 @@ kube_invalid(const struct kube_res *res, const char *name, const char *field,
         cJSON_AddStringToObject(d, "kind", res->kind);
         causes = cJSON_AddArrayToObject(d, "causes");
         c = cJSON_CreateObject();
-        cJSON_AddStringToObject(c, "reason", value_json ? "FieldValueInvalid" : "FieldValueForbidden");
+        cJSON_AddStringToObject(c, "reason",
+                                value_json ? "FieldValueInvalid" : "FieldValueForbidden");
         cJSON_AddStringToObject(c, "message", cause);
         cJSON_AddStringToObject(c, "field", field);
         cJSON_AddItemToArray(causes, c);
@@ -278,7 +278,8 @@ name_problem(const struct kube_res *r, const char *name)
         }
         if (!strcmp(r->kind, "Service")) {
                 if (!dns_label(name, strlen(name), true))
-                        return "a DNS-1035 label must consist of lower case alphanumeric characters "
+                        return "a DNS-1035 label must consist of lower case alphanumeric "
+                               "characters "
                                "or '-', start with an alphabetic character, and end with an "
                                "alphanumeric character (e.g. 'my-name',  or 'abc-123', regex used "
                                "for validation is '[a-z]([-a-z0-9]*[a-z0-9])?')";
@@ -377,9 +378,8 @@ ns_state(struct kube *k, const char *ns)
 static bool
 has_finalizers(const cJSON *obj)
 {
-        const cJSON *f =
-            cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(obj, "metadata"),
-                                             "finalizers");
+        const cJSON *f = cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetObjectItemCaseSensitive(obj, "metadata"), "finalizers");
 
         return cJSON_GetArraySize(f) > 0;
 }
@@ -611,8 +611,7 @@ gateway_api_defaults(const struct kube_res *r, cJSON *obj)
                                 default_str(cJSON_GetObjectItemCaseSensitive(m, "method"), "type",
                                             "Exact");
                         }
-                        default_typed_list(cJSON_GetObjectItemCaseSensitive(m, "headers"),
-                                           "Exact");
+                        default_typed_list(cJSON_GetObjectItemCaseSensitive(m, "headers"), "Exact");
                 }
                 default_backend_refs(cJSON_GetObjectItemCaseSensitive(rule, "backendRefs"));
                 cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(rule, "filters"))
@@ -626,8 +625,8 @@ gateway_api_defaults(const struct kube_res *r, cJSON *obj)
                         if (cJSON_IsObject(mir)) {
                                 cJSON *frac = cJSON_GetObjectItemCaseSensitive(mir, "fraction");
 
-                                default_ref(cJSON_GetObjectItemCaseSensitive(mir, "backendRef"),
-                                            "", "Service");
+                                default_ref(cJSON_GetObjectItemCaseSensitive(mir, "backendRef"), "",
+                                            "Service");
                                 if (cJSON_IsObject(frac) &&
                                     !cJSON_GetObjectItemCaseSensitive(frac, "denominator"))
                                         cJSON_AddNumberToObject(frac, "denominator", 100);
@@ -655,12 +654,13 @@ defaults(struct kube *k, const struct kube_res *r, cJSON *obj, const cJSON *old,
                                     "Secret in version \"v1\" cannot be handled as a Secret: "
                                     "data must be an object",
                                     NULL, NULL);
-                cJSON_ArrayForEach(it, data) if (!cJSON_IsString(it) ||
-                                                 !b64_valid(it->valuestring)) return fail(
-                    out, 400, "BadRequest",
-                    "Secret in version \"v1\" cannot be handled as a Secret: illegal base64 "
-                    "data in 'data'",
-                    NULL, NULL);
+                cJSON_ArrayForEach(it, data) if (
+                    !cJSON_IsString(it) ||
+                    !b64_valid(it->valuestring)) return fail(out, 400, "BadRequest",
+                                                             "Secret in version \"v1\" cannot be "
+                                                             "handled as a Secret: illegal base64 "
+                                                             "data in 'data'",
+                                                             NULL, NULL);
                 if (cJSON_IsObject(sd)) {
                         if (!cJSON_IsObject(data)) {
                                 cJSON_DeleteItemFromObjectCaseSensitive(obj, "data");
@@ -764,7 +764,7 @@ static int
 check_meta_types(const struct kube_res *r, const cJSON *obj, cJSON **out)
 {
         const cJSON *m = cJSON_GetObjectItemCaseSensitive(obj, "metadata"), *f, *it;
-        static const char *const maps[] = {"labels", "annotations"};
+        static const char *const maps[] = { "labels", "annotations" };
         char qk[160], msg[512];
         size_t i;
 
@@ -834,10 +834,10 @@ spec_changed(const struct kube_res *r, const cJSON *a, const cJSON *b)
         if ((x || y) && (!x || !y || !cJSON_Compare(x, y, true)))
                 return true;
         if (r->flags & KR_GEN_ANNOT) {
-                x = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(a, "metadata"),
-                                                     "annotations");
-                y = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(b, "metadata"),
-                                                     "annotations");
+                x = cJSON_GetObjectItemCaseSensitive(
+                    cJSON_GetObjectItemCaseSensitive(a, "metadata"), "annotations");
+                y = cJSON_GetObjectItemCaseSensitive(
+                    cJSON_GetObjectItemCaseSensitive(b, "metadata"), "annotations");
                 if ((x || y) && (!x || !y || !cJSON_Compare(x, y, true)))
                         return true;
         }
@@ -986,10 +986,10 @@ hex_decode(const char *s, char *out, size_t n)
 }
 
 int
-kube_list(struct kube *k, const struct kube_res *r, const char *ns,
-          const struct kube_list_opts *o, cJSON **out)
+kube_list(struct kube *k, const struct kube_res *r, const char *ns, const struct kube_list_opts *o,
+          cJSON **out)
 {
-        struct kube_sel ls = {0}, fs = {0};
+        struct kube_sel ls = { 0 }, fs = { 0 };
         struct kube_obj **v = NULL;
         size_t nv = 0, i, start = 0, limit = 0;
         unsigned long list_rv = k->rv;
@@ -1255,12 +1255,10 @@ out:
 static bool
 finalizers_subset(const cJSON *next, const cJSON *old)
 {
-        const cJSON *nf =
-            cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(next, "metadata"),
-                                             "finalizers");
-        const cJSON *of =
-            cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(old, "metadata"),
-                                             "finalizers");
+        const cJSON *nf = cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetObjectItemCaseSensitive(next, "metadata"), "finalizers");
+        const cJSON *of = cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetObjectItemCaseSensitive(old, "metadata"), "finalizers");
         const cJSON *f, *g;
 
         cJSON_ArrayForEach(f, nf)
@@ -1283,15 +1281,15 @@ kube_commit_update(struct kube *k, struct kube_obj *o, cJSON *proposed, const ch
         cJSON *next = NULL, *m;
         const cJSON *om = cJSON_GetObjectItemCaseSensitive(old, "metadata");
         const char *rvp, *bname, *bns;
-        static const char *const owned[] = {"name",
-                                            "namespace",
-                                            "uid",
-                                            "creationTimestamp",
-                                            "deletionTimestamp",
-                                            "deletionGracePeriodSeconds",
-                                            "generation",
-                                            "resourceVersion",
-                                            NULL};
+        static const char *const owned[] = { "name",
+                                             "namespace",
+                                             "uid",
+                                             "creationTimestamp",
+                                             "deletionTimestamp",
+                                             "deletionGracePeriodSeconds",
+                                             "generation",
+                                             "resourceVersion",
+                                             NULL };
         char now[40], av[128];
         bool status_only = sub && !strcmp(sub, "status");
         size_t i;
@@ -1352,8 +1350,8 @@ kube_commit_update(struct kube *k, struct kube_obj *o, cJSON *proposed, const ch
                         cJSON_AddItemToObject(next, "status", cJSON_Duplicate(st, true));
                 /* managedFields may change through /status (apply) */
                 if (wo && wo->apply)
-                        copy_field(meta(next), cJSON_GetObjectItemCaseSensitive(proposed,
-                                                                                "metadata"),
+                        copy_field(meta(next),
+                                   cJSON_GetObjectItemCaseSensitive(proposed, "metadata"),
                                    "managedFields");
                 cJSON_Delete(proposed);
                 proposed = NULL;
@@ -1504,8 +1502,8 @@ kube_patch(struct kube *k, const struct kube_res *r, const char *ns, const char 
         work = cJSON_Duplicate(o->obj, true);
         if (!strcmp(type, "application/merge-patch+json")) {
                 if (!cJSON_IsObject(patch)) {
-                        rc = fail(out, 400, "BadRequest", "merge patch must be a JSON object",
-                                  NULL, NULL);
+                        rc = fail(out, 400, "BadRequest", "merge patch must be a JSON object", NULL,
+                                  NULL);
                         goto out;
                 }
                 if (!kube_merge_patch(&work, patch)) {
@@ -1605,7 +1603,7 @@ gc(struct kube *k, const char *uid)
                 const cJSON *ors = cJSON_GetObjectItemCaseSensitive(
                     cJSON_GetObjectItemCaseSensitive(k->objs[i].obj, "metadata"),
                     "ownerReferences");
-                const cJSON *or;
+                const cJSON * or ;
                 bool mine = false, alive = false;
 
                 cJSON_ArrayForEach(or, ors)
@@ -1673,7 +1671,8 @@ kube_delete(struct kube *k, const struct kube_res *r, const char *ns, const char
 {
         struct kube_obj *o = kube_find(k, r, ns, name);
         const cJSON *pre = cJSON_GetObjectItemCaseSensitive(opts, "preconditions");
-        const char *puid = kube_str(pre, "uid", NULL), *prv = kube_str(pre, "resourceVersion", NULL);
+        const char *puid = kube_str(pre, "uid", NULL),
+                   *prv = kube_str(pre, "resourceVersion", NULL);
         const char *uid;
         char uidbuf[64];
 
@@ -1724,7 +1723,7 @@ kube_delete(struct kube *k, const struct kube_res *r, const char *ns, const char
                         cJSON *ors = cJSON_GetObjectItemCaseSensitive(
                             cJSON_GetObjectItemCaseSensitive(k->objs[i].obj, "metadata"),
                             "ownerReferences");
-                        cJSON *next, *arr, *or, *res = NULL;
+                        cJSON *next, *arr, * or, *res = NULL;
                         bool hit = false;
 
                         cJSON_ArrayForEach(or, ors)
@@ -1738,7 +1737,7 @@ kube_delete(struct kube *k, const struct kube_res *r, const char *ns, const char
                                 continue;
                         next = cJSON_Duplicate(k->objs[i].obj, true);
                         arr = cJSON_GetObjectItemCaseSensitive(meta(next), "ownerReferences");
-                        for (or = arr->child; or;) {
+                        for (or = arr->child; or ;) {
                                 cJSON *nx = or->next;
                                 const char *u = kube_str(or, "uid", NULL);
 
@@ -1781,8 +1780,8 @@ kube_delete(struct kube *k, const struct kube_res *r, const char *ns, const char
 static void
 seed(struct kube *k)
 {
-        static const char *const names[] = {"default", "kube-system", "kube-public",
-                                            "kube-node-lease"};
+        static const char *const names[] = { "default", "kube-system", "kube-public",
+                                             "kube-node-lease" };
         size_t i;
 
         for (i = 0; i < 4; i++) {

@@ -160,12 +160,12 @@ emit(struct kube_watch *w, const char *type, const cJSON *obj, struct cc_buf *ou
 
         cJSON_AddStringToObject(ev, "type", type);
         if (w->table && strcmp(type, "BOOKMARK") && strcmp(type, "ERROR")) {
-                cJSON *const objs[1] = {(cJSON *)obj};
+                cJSON *const objs[1] = { (cJSON *)obj };
 
                 cJSON_AddItemToObject(ev, "object",
                                       kube_table(w->k, w->res, objs, 1,
-                                                 kube_str(obj, "metadata", "resourceVersion"),
-                                                 NULL, w->include));
+                                                 kube_str(obj, "metadata", "resourceVersion"), NULL,
+                                                 w->include));
         } else {
                 cJSON_AddItemToObject(ev, "object", cJSON_Duplicate(obj, true));
         }
@@ -267,8 +267,7 @@ kube_watch_open(struct kube *k, const struct kube_res *r, const char *ns,
                 timeout = strtol(o->timeout_seconds, &end, 10);
                 if (*end || timeout < 0) {
                         *code = 400;
-                        *err = kube_status(400, "BadRequest", "invalid timeoutSeconds", NULL,
-                                           NULL);
+                        *err = kube_status(400, "BadRequest", "invalid timeoutSeconds", NULL, NULL);
                         goto fail;
                 }
                 if (timeout == 0)
@@ -402,7 +401,7 @@ kube_watch_poll(struct kube_watch *w, struct cc_buf *out)
 static bool
 peer_closed(int fd)
 {
-        struct pollfd p = {.fd = fd, .events = POLLRDHUP};
+        struct pollfd p = { .fd = fd, .events = POLLRDHUP };
 
         if (fd < 0)
                 return false;

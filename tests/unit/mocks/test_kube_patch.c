@@ -86,7 +86,8 @@ test_strategic_merge_patch(void **state)
         /* container ports by containerPort, env by name, new element appended */
         smp("Deployment",
             "{\"spec\":{\"template\":{\"spec\":{\"containers\":[{\"name\":\"c\",\"ports\":[{"
-            "\"containerPort\":80,\"name\":\"a\"}],\"env\":[{\"name\":\"A\",\"value\":\"1\"}]}]}}}}",
+            "\"containerPort\":80,\"name\":\"a\"}],\"env\":[{\"name\":\"A\",\"value\":\"1\"}]}]}}}"
+            "}",
             "{\"spec\":{\"template\":{\"spec\":{\"containers\":[{\"name\":\"c\",\"ports\":[{"
             "\"containerPort\":80,\"protocol\":\"TCP\"},{\"containerPort\":443}],\"env\":[{"
             "\"name\":\"B\",\"value\":\"2\"}]}]}}}}",
@@ -187,15 +188,12 @@ test_json_patch(void **state)
         assert_int_equal(jp("{\"a\":1}", "[{\"op\":\"test\",\"path\":\"/a\",\"value\":2}]", NULL),
                          422);
         assert_int_equal(jp("{\"a\":1}", "[{\"op\":\"remove\",\"path\":\"/b\"}]", NULL), 422);
-        assert_int_equal(jp("{\"a\":1}", "[{\"op\":\"replace\",\"path\":\"/b\",\"value\":1}]",
-                            NULL),
-                         422);
-        assert_int_equal(jp("{\"a\":[1]}", "[{\"op\":\"add\",\"path\":\"/a/5\",\"value\":1}]",
-                            NULL),
-                         422);
-        assert_int_equal(jp("{\"a\":{}}", "[{\"op\":\"move\",\"from\":\"/a\",\"path\":\"/a/b\"}]",
-                            NULL),
-                         422);
+        assert_int_equal(
+            jp("{\"a\":1}", "[{\"op\":\"replace\",\"path\":\"/b\",\"value\":1}]", NULL), 422);
+        assert_int_equal(
+            jp("{\"a\":[1]}", "[{\"op\":\"add\",\"path\":\"/a/5\",\"value\":1}]", NULL), 422);
+        assert_int_equal(
+            jp("{\"a\":{}}", "[{\"op\":\"move\",\"from\":\"/a\",\"path\":\"/a/b\"}]", NULL), 422);
         assert_int_equal(jp("{\"a\":1}", "[{\"op\":\"add\",\"path\":\"/x/y\",\"value\":1}]", NULL),
                          422);
         /* malformed patches: 400 */
@@ -214,8 +212,9 @@ obj_with_labels(const char *labels)
 {
         char text[512];
 
-        snprintf(text, sizeof(text), "{\"metadata\":{\"name\":\"n1\",\"namespace\":\"ns\","
-                                     "\"labels\":%s},\"type\":\"Opaque\"}",
+        snprintf(text, sizeof(text),
+                 "{\"metadata\":{\"name\":\"n1\",\"namespace\":\"ns\","
+                 "\"labels\":%s},\"type\":\"Opaque\"}",
                  labels);
         return cJSON_Parse(text);
 }
@@ -223,7 +222,7 @@ obj_with_labels(const char *labels)
 static bool
 lmatch(const char *sel, const char *labels)
 {
-        struct kube_sel s = {0};
+        struct kube_sel s = { 0 };
         char err[256];
         cJSON *o = obj_with_labels(labels);
         bool m;
@@ -238,11 +237,11 @@ lmatch(const char *sel, const char *labels)
 static void
 test_label_selectors(void **state)
 {
-        struct kube_sel s = {0};
+        struct kube_sel s = { 0 };
         char err[256];
-        static const char *const bad[] = {"a=b=c", "in (a)", "a in a,b", "a in (a", "=b",
-                                          "a=b,",  "a!b",    "-a=b",     "a=b c", "a notin (x,)y",
-                                          "a=-b",  NULL};
+        static const char *const bad[] = { "a=b=c", "in (a)",        "a in a,b", "a in (a",
+                                           "=b",    "a=b,",          "a!b",      "-a=b",
+                                           "a=b c", "a notin (x,)y", "a=-b",     NULL };
         size_t i;
 
         (void)state;
@@ -263,8 +262,8 @@ test_label_selectors(void **state)
         assert_true(lmatch("app=web,tier in (t0),!legacy,example.com/x=1",
                            "{\"app\":\"web\",\"tier\":\"t0\",\"example.com/x\":\"1\"}"));
         assert_false(lmatch("app=web,!legacy", "{\"app\":\"web\",\"legacy\":\"y\"}"));
-        assert_true(lmatch("kubernetes.io/service-name=web",
-                           "{\"kubernetes.io/service-name\":\"web\"}"));
+        assert_true(
+            lmatch("kubernetes.io/service-name=web", "{\"kubernetes.io/service-name\":\"web\"}"));
         for (i = 0; bad[i]; i++) {
                 err[0] = 0;
                 if (kube_lsel_parse(bad[i], &s, err, sizeof(err)) != 400)
@@ -285,7 +284,7 @@ test_field_selectors(void **state)
                                "\"uid\":\"u1\"},\"reason\":\"Synced\",\"type\":\"Normal\","
                                "\"source\":{\"component\":\"ctrl\"}}");
         cJSON *s = obj_with_labels("{}");
-        struct kube_sel sel = {0};
+        struct kube_sel sel = { 0 };
         char err[256];
 
         (void)state;
@@ -304,9 +303,8 @@ test_field_selectors(void **state)
                          0);
         assert_true(kube_fsel_match(&sel, e));
         kube_sel_release(&sel);
-        assert_int_equal(kube_fsel_parse("type=Opaque,metadata.name=n1", sec, &sel, err,
-                                         sizeof(err)),
-                         0);
+        assert_int_equal(
+            kube_fsel_parse("type=Opaque,metadata.name=n1", sec, &sel, err, sizeof(err)), 0);
         assert_true(kube_fsel_match(&sel, s));
         kube_sel_release(&sel);
         /* unsupported field, or no operator: 400 */
@@ -323,10 +321,12 @@ int
 main(void)
 {
         const struct CMUnitTest tests[] = {
-            cmocka_unit_test(test_merge_patch),       cmocka_unit_test(test_strategic_merge_patch),
-            cmocka_unit_test(test_strategic_merge_patch_errors),
-            cmocka_unit_test(test_json_patch),        cmocka_unit_test(test_label_selectors),
-            cmocka_unit_test(test_field_selectors),
+                cmocka_unit_test(test_merge_patch),
+                cmocka_unit_test(test_strategic_merge_patch),
+                cmocka_unit_test(test_strategic_merge_patch_errors),
+                cmocka_unit_test(test_json_patch),
+                cmocka_unit_test(test_label_selectors),
+                cmocka_unit_test(test_field_selectors),
         };
 
         cc_alloc_init();

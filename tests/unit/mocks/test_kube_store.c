@@ -52,7 +52,7 @@ static int
 create(struct kube *k, const struct kube_res *r, const char *ns, const char *json, cJSON **out)
 {
         cJSON *body = cJSON_Parse(json);
-        struct kube_write_opts wo = {.manager = "test", .sub = ""};
+        struct kube_write_opts wo = { .manager = "test", .sub = "" };
         int rc;
 
         assert_non_null(body);
@@ -62,10 +62,10 @@ create(struct kube *k, const struct kube_res *r, const char *ns, const char *jso
 }
 
 static int
-patch(struct kube *k, const struct kube_res *r, const char *ns, const char *name,
-      const char *ctype, const char *sub, const char *body, cJSON **out)
+patch(struct kube *k, const struct kube_res *r, const char *ns, const char *name, const char *ctype,
+      const char *sub, const char *body, cJSON **out)
 {
-        struct kube_write_opts wo = {.manager = "test", .sub = sub};
+        struct kube_write_opts wo = { .manager = "test", .sub = sub };
 
         return kube_patch(k, r, ns, name, ctype, body, strlen(body), &wo, out);
 }
@@ -114,9 +114,8 @@ test_create_and_rv(void **state)
         assert_true(s(out, "metadata", "creationTimestamp")[0] != 0);
         assert_true(gen(out) == 1);
         assert_string_equal(s(out, "metadata", "namespace"), "default");
-        assert_null(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(out,
-                                                                                      "status"),
-                                                     "x"));
+        assert_null(
+            cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(out, "status"), "x"));
         assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(
                              cJSON_GetObjectItemCaseSensitive(out, "status"), "conditions")),
                          2);
@@ -130,9 +129,9 @@ test_create_and_rv(void **state)
         assert_int_equal(create(k, gw, "nope", gw_json, &out), 404);
         assert_string_equal(s(out, "message", NULL), "namespaces \"nope\" not found");
         cJSON_Delete(out);
-        assert_int_equal(create(k, gw, "default",
-                                "{\"metadata\":{\"name\":\"Bad_Name\"},\"spec\":{}}", &out),
-                         422);
+        assert_int_equal(
+            create(k, gw, "default", "{\"metadata\":{\"name\":\"Bad_Name\"},\"spec\":{}}", &out),
+            422);
         assert_string_equal(reason(out), "Invalid");
         assert_string_equal(s(cJSON_GetObjectItemCaseSensitive(out, "details"), "kind", NULL),
                             "Gateway");
@@ -145,16 +144,16 @@ test_create_and_rv(void **state)
                          400);
         cJSON_Delete(out);
         /* wrong types never crash: 400 */
-        assert_int_equal(create(k, gw, "default", "{\"metadata\":{\"name\":\"x\",\"labels\":[1]}}",
-                                &out),
-                         400);
+        assert_int_equal(
+            create(k, gw, "default", "{\"metadata\":{\"name\":\"x\",\"labels\":[1]}}", &out), 400);
         cJSON_Delete(out);
         assert_int_equal(create(k, gw, "default", "{\"metadata\":7}", &out), 400);
         cJSON_Delete(out);
         assert_int_equal(create(k, gw, "default", "[1,2]", &out), 400);
         cJSON_Delete(out);
-        assert_int_equal(create(k, gw, "default", "{\"kind\":\"Service\",\"metadata\":{\"name\":"
-                                                  "\"x\"}}",
+        assert_int_equal(create(k, gw, "default",
+                                "{\"kind\":\"Service\",\"metadata\":{\"name\":"
+                                "\"x\"}}",
                                 &out),
                          400);
         cJSON_Delete(out);
@@ -180,7 +179,7 @@ test_update_generation_status(void **state)
         const struct kube_res *lease = res("coordination.k8s.io", "v1", "leases");
         const struct kube_res *cm = res("", "v1", "configmaps");
         cJSON *out = NULL, *body;
-        struct kube_write_opts wo = {.manager = "test", .sub = ""};
+        struct kube_write_opts wo = { .manager = "test", .sub = "" };
         char rv[32];
         unsigned long before;
 
@@ -208,9 +207,8 @@ test_update_generation_status(void **state)
                                &out),
                          200);
         assert_true(gen(out) == 2);
-        assert_null(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(out,
-                                                                                      "status"),
-                                                     "y"));
+        assert_null(
+            cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(out, "status"), "y"));
         cJSON_Delete(out);
         /* /status takes only status: spec and labels ignored, generation kept */
         assert_int_equal(patch(k, gw, "default", "gw", "application/merge-patch+json", "status",
@@ -222,20 +220,20 @@ test_update_generation_status(void **state)
         assert_string_equal(s(out, "spec", "gatewayClassName"), "d");
         assert_string_equal(s(cJSON_GetObjectItemCaseSensitive(out, "metadata"), "labels", NULL),
                             "");
-        assert_non_null(cJSON_GetObjectItemCaseSensitive(
-            cJSON_GetObjectItemCaseSensitive(out, "status"), "y"));
+        assert_non_null(
+            cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(out, "status"), "y"));
         snprintf(rv, sizeof(rv), "%s", s(out, "metadata", "resourceVersion"));
         cJSON_Delete(out);
         /* SMP on a CRD: 415 */
-        assert_int_equal(patch(k, gw, "default", "gw", "application/strategic-merge-patch+json",
-                               "", "{}", &out),
-                         415);
+        assert_int_equal(
+            patch(k, gw, "default", "gw", "application/strategic-merge-patch+json", "", "{}", &out),
+            415);
         cJSON_Delete(out);
         assert_int_equal(patch(k, gw, "default", "gw", "text/plain", "", "{}", &out), 415);
         cJSON_Delete(out);
-        assert_int_equal(patch(k, gw, "default", "gw", "application/merge-patch+json", "",
-                               "{not json", &out),
-                         400);
+        assert_int_equal(
+            patch(k, gw, "default", "gw", "application/merge-patch+json", "", "{not json", &out),
+            400);
         cJSON_Delete(out);
         /* PUT: stale RV -> 409, missing RV on a CRD -> 422, current RV -> 200 */
         body = cJSON_Parse(gw_json);
@@ -315,12 +313,12 @@ test_kind_defaults(void **state)
                                 &out),
                          201);
         assert_string_equal(s(out, "spec", "type"), "ClusterIP");
-        assert_string_equal(s(cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(
-                                                      cJSON_GetObjectItemCaseSensitive(out, "spec"),
-                                                      "ports"),
-                                                  0),
-                              "protocol", NULL),
-                            "TCP");
+        assert_string_equal(
+            s(cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(
+                                     cJSON_GetObjectItemCaseSensitive(out, "spec"), "ports"),
+                                 0),
+              "protocol", NULL),
+            "TCP");
         cJSON_Delete(out);
         /* Service names are DNS-1035 labels */
         assert_int_equal(create(k, res("", "v1", "services"), "default",
@@ -335,14 +333,14 @@ test_kind_defaults(void **state)
                          201);
         {
                 const cJSON *spec = cJSON_GetObjectItemCaseSensitive(out, "spec");
-                const cJSON *rule = cJSON_GetArrayItem(
-                    cJSON_GetObjectItemCaseSensitive(spec, "rules"), 0);
-                const cJSON *br = cJSON_GetArrayItem(
-                    cJSON_GetObjectItemCaseSensitive(rule, "backendRefs"), 0);
-                const cJSON *m = cJSON_GetArrayItem(
-                    cJSON_GetObjectItemCaseSensitive(rule, "matches"), 0);
-                const cJSON *pr = cJSON_GetArrayItem(
-                    cJSON_GetObjectItemCaseSensitive(spec, "parentRefs"), 0);
+                const cJSON *rule =
+                    cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(spec, "rules"), 0);
+                const cJSON *br =
+                    cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(rule, "backendRefs"), 0);
+                const cJSON *m =
+                    cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(rule, "matches"), 0);
+                const cJSON *pr =
+                    cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(spec, "parentRefs"), 0);
 
                 assert_string_equal(s(pr, "group", NULL), GW);
                 assert_string_equal(s(pr, "kind", NULL), "Gateway");
@@ -390,9 +388,8 @@ test_finalizers_gc_namespaces(void **state)
         cJSON_Delete(out);
 
         /* ownerReferences: dependents go with their owner (background GC) */
-        assert_int_equal(create(k, dep, "default", "{\"metadata\":{\"name\":\"d\"},\"spec\":{}}",
-                                &out),
-                         201);
+        assert_int_equal(
+            create(k, dep, "default", "{\"metadata\":{\"name\":\"d\"},\"spec\":{}}", &out), 201);
         snprintf(uid, sizeof(uid), "%s", s(out, "metadata", "uid"));
         cJSON_Delete(out);
         snprintf(json, sizeof(json),
@@ -418,9 +415,8 @@ test_finalizers_gc_namespaces(void **state)
         cJSON_Delete(out);
 
         /* Orphan: the dependent stays, without the reference */
-        assert_int_equal(create(k, dep, "default", "{\"metadata\":{\"name\":\"d2\"},\"spec\":{}}",
-                                &out),
-                         201);
+        assert_int_equal(
+            create(k, dep, "default", "{\"metadata\":{\"name\":\"d2\"},\"spec\":{}}", &out), 201);
         snprintf(uid, sizeof(uid), "%s", s(out, "metadata", "uid"));
         cJSON_Delete(out);
         snprintf(json, sizeof(json),
@@ -431,9 +427,8 @@ test_finalizers_gc_namespaces(void **state)
         assert_int_equal(kube_delete(k, dep, "default", "d2", NULL, "Orphan", false, &out), 200);
         cJSON_Delete(out);
         assert_int_equal(kube_get(k, cm, "default", "orphan", &out), 200);
-        assert_null(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(out,
-                                                                                      "metadata"),
-                                                     "ownerReferences"));
+        assert_null(cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetObjectItemCaseSensitive(out, "metadata"), "ownerReferences"));
         cJSON_Delete(out);
 
         /* namespace deletion cascades; creates meanwhile get 403 */
@@ -468,7 +463,7 @@ test_list_pagination(void **state)
 {
         struct kube *k = setup_kube(100);
         const struct kube_res *cm = res("", "v1", "configmaps");
-        struct kube_list_opts lo = {0};
+        struct kube_list_opts lo = { 0 };
         cJSON *out = NULL;
         char cont[1400], json[128];
         int i;
@@ -497,9 +492,8 @@ test_list_pagination(void **state)
         assert_string_equal(s(cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(out, "items"), 0),
                               "metadata", "name"),
                             "c2");
-        assert_null(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(out,
-                                                                                      "metadata"),
-                                                     "continue"));
+        assert_null(cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetObjectItemCaseSensitive(out, "metadata"), "continue"));
         cJSON_Delete(out);
         lo.cont = "zz";
         assert_int_equal(kube_list(k, cm, "default", &lo, &out), 400);
@@ -563,7 +557,7 @@ test_watch_window(void **state)
 {
         struct kube *k = setup_kube(3);
         const struct kube_res *cm = res("", "v1", "configmaps");
-        struct kube_watch_opts wo = {.fd = -1, .path = "/api/v1/configmaps"};
+        struct kube_watch_opts wo = { .fd = -1, .path = "/api/v1/configmaps" };
         struct kube_watch *w;
         cJSON *out = NULL, *err = NULL;
         char rv[32], *text;
@@ -676,8 +670,8 @@ test_server_side_apply(void **state)
 {
         struct kube *k = setup_kube(100);
         const struct kube_res *cm = res("", "v1", "configmaps");
-        struct kube_write_opts a = {.manager = "alice", .sub = ""};
-        struct kube_write_opts b = {.manager = "bob", .sub = ""};
+        struct kube_write_opts a = { .manager = "alice", .sub = "" };
+        struct kube_write_opts b = { .manager = "bob", .sub = "" };
         const char ct[] = "application/apply-patch+yaml";
         const char v1[] = "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":"
                           "\"c\"},\"data\":{\"x\":\"1\",\"y\":\"2\"}}";
@@ -686,7 +680,7 @@ test_server_side_apply(void **state)
         const char bob[] = "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":"
                            "\"c\"},\"data\":{\"x\":\"9\",\"z\":\"3\"}}";
         cJSON *out = NULL;
-        struct kube_write_opts none = {.manager = "", .sub = ""};
+        struct kube_write_opts none = { .manager = "", .sub = "" };
 
         (void)state;
         assert_int_equal(kube_patch(k, cm, "default", "c", ct, v1, strlen(v1), &none, &out), 400);
@@ -694,13 +688,13 @@ test_server_side_apply(void **state)
         assert_int_equal(kube_patch(k, cm, "default", "c", ct, "a: b", 4, &a, &out), 415);
         cJSON_Delete(out);
         assert_int_equal(kube_patch(k, cm, "default", "c", ct, v1, strlen(v1), &a, &out), 201);
-        assert_string_equal(s(cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(
-                                                     cJSON_GetObjectItemCaseSensitive(out,
-                                                                                      "metadata"),
-                                                     "managedFields"),
-                                                 0),
-                              "operation", NULL),
-                            "Apply");
+        assert_string_equal(
+            s(cJSON_GetArrayItem(
+                  cJSON_GetObjectItemCaseSensitive(
+                      cJSON_GetObjectItemCaseSensitive(out, "metadata"), "managedFields"),
+                  0),
+              "operation", NULL),
+            "Apply");
         cJSON_Delete(out);
         /* bob changes x (owned by alice): conflict unless forced */
         assert_int_equal(kube_patch(k, cm, "default", "c", ct, bob, strlen(bob), &b, &out), 409);
@@ -729,13 +723,13 @@ int
 main(void)
 {
         const struct CMUnitTest tests[] = {
-            cmocka_unit_test(test_create_and_rv),
-            cmocka_unit_test(test_update_generation_status),
-            cmocka_unit_test(test_kind_defaults),
-            cmocka_unit_test(test_finalizers_gc_namespaces),
-            cmocka_unit_test(test_list_pagination),
-            cmocka_unit_test(test_watch_window),
-            cmocka_unit_test(test_server_side_apply),
+                cmocka_unit_test(test_create_and_rv),
+                cmocka_unit_test(test_update_generation_status),
+                cmocka_unit_test(test_kind_defaults),
+                cmocka_unit_test(test_finalizers_gc_namespaces),
+                cmocka_unit_test(test_list_pagination),
+                cmocka_unit_test(test_watch_window),
+                cmocka_unit_test(test_server_side_apply),
         };
 
         cc_alloc_init();
