@@ -1,0 +1,409 @@
+/* test_kube_http.c -- mock-kube over HTTP: auth, routing, Status errors, the
+ * admin faults (conflicts, dropped watches, compaction) and the GKE NEG
+ * controller against a fake Compute API that records its calls. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <cjson/cJSON.h>
+#include <curl/curl.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/alloc.h"
+#include "core/buf.h"
+#include "mocks/kube/kube.h"
+
+struct fixture {
+        struct kube k;
+        struct cc_mocksrv *srv;
+};
+
+static struct fixture *
+start(const char *token)
+{
+        struct fixture *f = cc_calloc(1, sizeof(*f));
+        struct kube_config cfg;
+        struct cc_mocksrv_opts o;
+        struct cc_mock_app app = kube_app_template;
+        struct cc_diag d;
+
+        memset(&cfg, 0, sizeof(cfg));
+        memset(&o, 0, sizeof(o));
+        cfg.crd_defaults = true;
+        cfg.window = 50;
+        if (token)
+                snprintf(cfg.token, sizeof(cfg.token), "%s", token);
+        o.max_body = 64 * 1024;
+        assert_true(kube_init(&f->k, &cfg));
+        app.ud = &f->k;
+        assert_int_equal(cc_mocksrv_start(&o, &app, &f->srv, &d), CC_OK);
+        f->k.srv = f->srv;
+        return f;
+}
+
+static void
+stop(struct fixture *f)
+{
+        kube_gke_stop(&f->k);
+        cc_mocksrv_stop(f->srv);
+        kube_release(&f->k);
+        cc_free(f);
+}
+
+static size_t
+collect(char *p, size_t size, size_t n, void *ud)
+{
+        return cc_buf_append(ud, p, size * n) ? 0 : size * n;
+}
+
+/* one request; returns the status, body into out (caller releases) */
+static long
+req(struct fixture *f, const char *method, const char *path, const char *ctype, const char *body,
+    const char *auth, struct cc_buf *out)
+{
+        CURL *c = curl_easy_init();
+        struct curl_slist *h = NULL;
+        char url[1024], hdr[300];
+        long code = 0;
+
+        cc_buf_init(out, 0);
+        snprintf(url, sizeof(url), "%s%s", cc_mocksrv_url(f->srv), path);
+        curl_easy_setopt(c, CURLOPT_URL, url);
+        curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+        if (body)
+                curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+        if (ctype) {
+                snprintf(hdr, sizeof(hdr), "Content-Type: %s", ctype);
+                h = curl_slist_append(h, hdr);
+        }
+        if (auth) {
+                snprintf(hdr, sizeof(hdr), "Authorization: Bearer %s", auth);
+                h = curl_slist_append(h, hdr);
+        }
+        curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+        curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
+        curl_easy_setopt(c, CURLOPT_WRITEDATA, out);
+        curl_easy_setopt(c, CURLOPT_TIMEOUT, 20L);
+        if (curl_easy_perform(c) == CURLE_OK)
+                curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+        curl_slist_free_all(h);
+        curl_easy_cleanup(c);
+        return code;
+}
+
+static long
+call(struct fixture *f, const char *method, const char *path, const char *body, char *reason,
+     size_t rn)
+{
+        struct cc_buf b;
+        long code = req(f, method, path, body ? "application/json" : NULL, body, NULL, &b);
+        cJSON *j = cJSON_Parse(cc_buf_str(&b));
+
+        if (reason)
+                snprintf(reason, rn, "%s",
+                         kube_str(j, "reason", NULL) ? kube_str(j, "reason", NULL) : "");
+        cJSON_Delete(j);
+        cc_buf_release(&b);
+        return code;
+}
+
+static void
+test_auth_routing_errors(void **state)
+{
+        struct fixture *f = start("sekret");
+        struct cc_buf b;
+        char big[70 * 1024];
+
+        (void)state;
+        assert_int_equal(req(f, "GET", "/version", NULL, NULL, NULL, &b), 401);
+        assert_non_null(strstr(cc_buf_str(&b), "\"reason\":\"Unauthorized\""));
+        cc_buf_release(&b);
+        assert_int_equal(req(f, "GET", "/version", NULL, NULL, "wrong", &b), 401);
+        cc_buf_release(&b);
+        assert_int_equal(req(f, "GET", "/version", NULL, NULL, "sekret", &b), 200);
+        assert_non_null(strstr(cc_buf_str(&b), "\"minor\":\"32\""));
+        cc_buf_release(&b);
+        /* unknown kind, cluster-scoped kind under a namespace, bad subresource */
+        assert_int_equal(req(f, "GET", "/apis/example.com/v1/widgets", NULL, NULL, "sekret", &b),
+                         404);
+        assert_non_null(strstr(cc_buf_str(&b), "the server could not find the requested resource"));
+        cc_buf_release(&b);
+        assert_int_equal(
+            req(f, "GET", "/api/v1/namespaces/default/namespaces", NULL, NULL, "sekret", &b), 404);
+        cc_buf_release(&b);
+        assert_int_equal(req(f, "GET", "/api/v1/namespaces/default/configmaps/x/status", NULL, NULL,
+                             "sekret", &b),
+                         404);
+        cc_buf_release(&b);
+        /* malformed JSON, protobuf bodies, POST on an item, huge bodies */
+        assert_int_equal(req(f, "POST", "/api/v1/namespaces/default/configmaps", "application/json",
+                             "{\"metadata\":", "sekret", &b),
+                         400);
+        cc_buf_release(&b);
+        assert_int_equal(req(f, "POST", "/api/v1/namespaces/default/configmaps",
+                             "application/vnd.kubernetes.protobuf", "k8s\0", "sekret", &b),
+                         415);
+        cc_buf_release(&b);
+        assert_int_equal(req(f, "POST", "/api/v1/namespaces/default/configmaps/x",
+                             "application/json", "{}", "sekret", &b),
+                         405);
+        cc_buf_release(&b);
+        memset(big, 'a', sizeof(big) - 1);
+        big[sizeof(big) - 1] = 0;
+        assert_int_equal(req(f, "POST", "/api/v1/namespaces/default/configmaps", "application/json",
+                             big, "sekret", &b),
+                         413);
+        assert_non_null(strstr(cc_buf_str(&b), "\"kind\":\"Status\""));
+        cc_buf_release(&b);
+        /* discovery: aggregated by Accept, legacy otherwise; OpenAPI v3 */
+        assert_int_equal(
+            req(f, "GET", "/apis/gateway.networking.k8s.io/v1", NULL, NULL, "sekret", &b), 200);
+        assert_non_null(strstr(cc_buf_str(&b), "\"name\":\"gateways/status\""));
+        cc_buf_release(&b);
+        assert_int_equal(req(f, "GET", "/openapi/v3/apis/gateway.networking.k8s.io/v1", NULL, NULL,
+                             "sekret", &b),
+                         200);
+        assert_non_null(
+            strstr(cc_buf_str(&b),
+                   "/apis/gateway.networking.k8s.io/v1/namespaces/{namespace}/gateways/{name}"));
+        assert_non_null(strstr(cc_buf_str(&b), "fieldValidation"));
+        cc_buf_release(&b);
+        stop(f);
+}
+
+static void
+test_admin_faults(void **state)
+{
+        struct fixture *f = start(NULL);
+        char reason[64];
+        struct cc_buf b;
+
+        (void)state;
+        assert_int_equal(call(f, "POST", "/api/v1/namespaces/default/configmaps",
+                              "{\"metadata\":{\"name\":\"c\"}}", NULL, 0),
+                         201);
+        /* the next 2 matching writes get 409 Conflict, then it passes */
+        assert_int_equal(
+            call(f, "POST", "/_mock/conflicts",
+                 "{\"method\":\"PATCH\",\"path\":\"/api/v1/namespaces/*/configmaps/*\","
+                 "\"times\":2}",
+                 NULL, 0),
+            200);
+        assert_int_equal(req(f, "PATCH", "/api/v1/namespaces/default/configmaps/c",
+                             "application/merge-patch+json", "{\"data\":{\"a\":\"1\"}}", NULL, &b),
+                         409);
+        assert_non_null(strstr(cc_buf_str(&b), "Operation cannot be fulfilled on configmaps "
+                                               "\\\"c\\\""));
+        cc_buf_release(&b);
+        assert_int_equal(req(f, "PATCH", "/api/v1/namespaces/default/configmaps/c",
+                             "application/merge-patch+json", "{\"data\":{\"a\":\"1\"}}", NULL, &b),
+                         409);
+        cc_buf_release(&b);
+        assert_int_equal(req(f, "PATCH", "/api/v1/namespaces/default/configmaps/c",
+                             "application/merge-patch+json", "{\"data\":{\"a\":\"1\"}}", NULL, &b),
+                         200);
+        cc_buf_release(&b);
+        /* GET is not a write: unaffected */
+        assert_int_equal(call(f, "POST", "/_mock/conflicts",
+                              "{\"path\":\"/api/v1/namespaces/*/configmaps/*\"}", NULL, 0),
+                         200);
+        assert_int_equal(call(f, "GET", "/api/v1/namespaces/default/configmaps/c", NULL, NULL, 0),
+                         200);
+        assert_int_equal(call(f, "DELETE", "/_mock/conflicts", NULL, NULL, 0), 200);
+        /* generic fault rules answer with a Status in the apiserver's shape */
+        assert_int_equal(call(f, "POST", "/_mock/faults",
+                              "{\"path\":\"/api/v1/namespaces/default/configmaps\",\"status\":429,"
+                              "\"times\":1}",
+                              NULL, 0),
+                         200);
+        assert_int_equal(
+            call(f, "GET", "/api/v1/namespaces/default/configmaps", NULL, reason, sizeof(reason)),
+            429);
+        assert_string_equal(reason, "TooManyRequests");
+        /* compact: a watch from an old RV gets an ERROR 410 event and the stream ends */
+        assert_int_equal(call(f, "POST", "/_mock/compact", NULL, NULL, 0), 200);
+        assert_int_equal(req(f, "GET",
+                             "/api/v1/namespaces/default/configmaps?watch=true&resourceVersion=101",
+                             NULL, NULL, NULL, &b),
+                         200);
+        assert_non_null(strstr(cc_buf_str(&b), "\"type\":\"ERROR\""));
+        assert_non_null(strstr(cc_buf_str(&b), "\"code\":410"));
+        cc_buf_release(&b);
+        /* drop-watches: a future watch is closed abruptly; the count is reported */
+        assert_int_equal(call(f, "POST", "/_mock/drop-watches",
+                              "{\"path\":\"/api/v1/namespaces/*/configmaps\",\"count\":0,"
+                              "\"future\":1}",
+                              NULL, 0),
+                         200);
+        req(f, "GET", "/api/v1/namespaces/default/configmaps?watch=1", NULL, NULL, NULL, &b);
+        assert_null(strstr(cc_buf_str(&b), "ADDED"));
+        cc_buf_release(&b);
+        /* timeoutSeconds ends a watch cleanly after the initial events */
+        assert_int_equal(req(f, "GET",
+                             "/api/v1/namespaces/default/configmaps?watch=true&timeoutSeconds=1",
+                             NULL, NULL, NULL, &b),
+                         200);
+        assert_non_null(strstr(cc_buf_str(&b), "\"type\":\"ADDED\""));
+        cc_buf_release(&b);
+        assert_int_equal(call(f, "GET", "/_mock/watches", NULL, NULL, 0), 200);
+        assert_int_equal(call(f, "GET", "/_mock/nope", NULL, NULL, 0), 404);
+        stop(f);
+}
+
+/* --- GKE NEG emulation against a recording fake ---------------------------- */
+
+struct fake_gcp {
+        struct cc_buf log; /* "POST path body\n" per call */
+        int calls;
+};
+
+static void
+fake_handle(void *ud, struct cc_mocksrv *srv, const struct cc_mock_req *r,
+            struct cc_mock_resp *resp)
+{
+        struct fake_gcp *g = ud;
+
+        (void)srv;
+        g->calls++;
+        cc_buf_printf(&g->log, "%s %s %s\n", r->method, r->path, r->body);
+        cc_mock_resp_text(resp, 200, "application/json", "{\"kind\":\"compute#operation\"}");
+}
+
+static bool
+wait_for(struct fixture *f, struct fake_gcp *g, const char *needle)
+{
+        int i;
+        bool found = false;
+
+        for (i = 0; i < 100 && !found; i++) {
+                struct timespec ts = { 0, 50 * 1000000L };
+
+                pthread_mutex_lock(cc_mocksrv_mutex(f->srv));
+                found = strstr(cc_buf_str(&g->log), needle) != NULL;
+                pthread_mutex_unlock(cc_mocksrv_mutex(f->srv));
+                if (!found)
+                        nanosleep(&ts, NULL);
+        }
+        return found;
+}
+
+static void
+test_gke_neg(void **state)
+{
+        struct fake_gcp g;
+        struct cc_mock_app app = { .ud = &g, .handle = fake_handle };
+        struct cc_mocksrv_opts o;
+        struct cc_mocksrv *gsrv = NULL;
+        struct cc_diag d;
+        struct fixture *f = start(NULL);
+        struct cc_buf b;
+        const char *zones[] = { "zone-a", "zone-b" };
+        int i, before;
+        bool status_ok = false;
+
+        (void)state;
+        memset(&g, 0, sizeof(g));
+        memset(&o, 0, sizeof(o));
+        cc_buf_init(&g.log, 0);
+        assert_int_equal(cc_mocksrv_start(&o, &app, &gsrv, &d), CC_OK);
+        f->k.gke.gcp_url = cc_strdup(cc_mocksrv_url(gsrv));
+        f->k.gke.project = cc_strdup("p1");
+        f->k.gke.zones = cc_calloc(2, sizeof(char *));
+        for (i = 0; i < 2; i++)
+                f->k.gke.zones[i] = cc_strdup(zones[i]);
+        f->k.gke.nzones = 2;
+        assert_true(kube_gke_start(&f->k));
+
+        assert_int_equal(call(f, "POST", "/api/v1/namespaces/default/services",
+                              "{\"metadata\":{\"name\":\"web\",\"annotations\":{"
+                              "\"cloud.google.com/neg\":\"{\\\"exposed_ports\\\":{\\\"80\\\":{"
+                              "\\\"name\\\":\\\"neg-web\\\"}}}\"}},\"spec\":{\"ports\":[{\"name\":"
+                              "\"http\",\"port\":80,\"targetPort\":8080}]}}",
+                              NULL, 0),
+                         201);
+        assert_int_equal(call(f, "POST",
+                              "/apis/discovery.k8s.io/v1/namespaces/default/endpointslices",
+                              "{\"metadata\":{\"name\":\"web-1\",\"labels\":{"
+                              "\"kubernetes.io/service-name\":\"web\"}},\"addressType\":\"IPv4\","
+                              "\"ports\":[{\"name\":\"http\",\"port\":8080}],\"endpoints\":[{"
+                              "\"addresses\":[\"10.0.0.5\"],\"zone\":\"zone-b\",\"nodeName\":"
+                              "\"node-1\"},{\"addresses\":[\"10.0.0.6\"],\"conditions\":{"
+                              "\"ready\":false}}]}",
+                              NULL, 0),
+                         201);
+        assert_true(wait_for(f, &g,
+                             "POST /compute/v1/projects/p1/zones/zone-a/"
+                             "networkEndpointGroups {"));
+        assert_true(wait_for(f, &g,
+                             "POST /compute/v1/projects/p1/zones/zone-b/"
+                             "networkEndpointGroups {"));
+        assert_true(wait_for(f, &g, "\"networkEndpointType\":\"GCE_VM_IP_PORT\""));
+        assert_true(wait_for(f, &g,
+                             "POST /compute/v1/projects/p1/zones/zone-b/"
+                             "networkEndpointGroups/neg-web/attachNetworkEndpoints "
+                             "{\"networkEndpoints\":[{\"ipAddress\":\"10.0.0.5\",\"port\":"
+                             "8080,\"instance\":\"node-1\"}]}"));
+        for (i = 0; i < 100 && !status_ok; i++) {
+                struct timespec ts = { 0, 50 * 1000000L };
+
+                req(f, "GET", "/api/v1/namespaces/default/services/web", NULL, NULL, NULL, &b);
+                status_ok =
+                    strstr(cc_buf_str(&b),
+                           "\"cloud.google.com/neg-status\":\"{\\\"network_endpoint_groups"
+                           "\\\":{\\\"80\\\":\\\"neg-web\\\"},\\\"zones\\\":[\\\"zone-a\\\","
+                           "\\\"zone-b\\\"]}\"") != NULL;
+                cc_buf_release(&b);
+                if (!status_ok)
+                        nanosleep(&ts, NULL);
+        }
+        assert_true(status_ok);
+        /* the not-ready endpoint was never attached */
+        pthread_mutex_lock(cc_mocksrv_mutex(f->srv));
+        assert_null(strstr(cc_buf_str(&g.log), "10.0.0.6"));
+        pthread_mutex_unlock(cc_mocksrv_mutex(f->srv));
+        /* an endpoint that goes away is detached */
+        assert_int_equal(req(f, "PATCH",
+                             "/apis/discovery.k8s.io/v1/namespaces/default/endpointslices/web-1",
+                             "application/merge-patch+json", "{\"endpoints\":[]}", NULL, &b),
+                         200);
+        cc_buf_release(&b);
+        assert_true(wait_for(f, &g,
+                             "zone-b/networkEndpointGroups/neg-web/detachNetworkEndpoints "
+                             "{\"networkEndpoints\":[{\"ipAddress\":\"10.0.0.5\""));
+        /* converged: another pass makes no call */
+        pthread_mutex_lock(cc_mocksrv_mutex(f->srv));
+        before = g.calls;
+        f->k.gke.dirty = true;
+        pthread_cond_broadcast(&f->k.cond);
+        pthread_mutex_unlock(cc_mocksrv_mutex(f->srv));
+        {
+                struct timespec ts = { 0, 300 * 1000000L };
+
+                nanosleep(&ts, NULL);
+        }
+        pthread_mutex_lock(cc_mocksrv_mutex(f->srv));
+        assert_int_equal(g.calls, before);
+        pthread_mutex_unlock(cc_mocksrv_mutex(f->srv));
+        stop(f);
+        cc_mocksrv_stop(gsrv);
+        cc_buf_release(&g.log);
+}
+
+int
+main(void)
+{
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_auth_routing_errors),
+                cmocka_unit_test(test_admin_faults),
+                cmocka_unit_test(test_gke_neg),
+        };
+        int rc;
+
+        cc_alloc_init();
+        curl_global_init(CURL_GLOBAL_DEFAULT);
+        rc = cmocka_run_group_tests(tests, NULL, NULL);
+        curl_global_cleanup();
+        return rc;
+}

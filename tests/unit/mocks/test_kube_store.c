@@ -1,0 +1,737 @@
+/* test_kube_store.c -- mock-kube's object semantics: resourceVersion and
+ * generation rules, status subresource, optimistic concurrency, finalizers,
+ * garbage collection, namespaces, server-side apply, and the watch event
+ * window with its 410. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/alloc.h"
+#include "core/buf.h"
+#include "mocks/kube/kube.h"
+
+#define GW "gateway.networking.k8s.io"
+
+static struct kube *
+setup_kube(size_t window)
+{
+        struct kube_config cfg;
+        struct kube *k = cc_calloc(1, sizeof(*k));
+
+        memset(&cfg, 0, sizeof(cfg));
+        cfg.window = window;
+        cfg.crd_defaults = true;
+        assert_non_null(k);
+        assert_true(kube_init(k, &cfg));
+        return k;
+}
+
+static void
+teardown_kube(struct kube *k)
+{
+        kube_release(k);
+        cc_free(k);
+}
+
+static const struct kube_res *
+res(const char *g, const char *v, const char *p)
+{
+        const struct kube_res *r = kube_res_find(g, v, p);
+
+        assert_non_null(r);
+        return r;
+}
+
+/* create from JSON text; returns the HTTP status, *out the reply */
+static int
+create(struct kube *k, const struct kube_res *r, const char *ns, const char *json, cJSON **out)
+{
+        cJSON *body = cJSON_Parse(json);
+        struct kube_write_opts wo = { .manager = "test", .sub = "" };
+        int rc;
+
+        assert_non_null(body);
+        rc = kube_create(k, r, ns, body, &wo, out);
+        cJSON_Delete(body);
+        return rc;
+}
+
+static int
+patch(struct kube *k, const struct kube_res *r, const char *ns, const char *name, const char *ctype,
+      const char *sub, const char *body, cJSON **out)
+{
+        struct kube_write_opts wo = { .manager = "test", .sub = sub };
+
+        return kube_patch(k, r, ns, name, ctype, body, strlen(body), &wo, out);
+}
+
+static const char *
+s(const cJSON *o, const char *a, const char *b)
+{
+        const char *v = kube_str(o, a, b);
+
+        return v ? v : "";
+}
+
+static double
+gen(const cJSON *o)
+{
+        const cJSON *g = cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetObjectItemCaseSensitive(o, "metadata"), "generation");
+
+        return cJSON_IsNumber(g) ? g->valuedouble : -1;
+}
+
+static const char *
+reason(const cJSON *st)
+{
+        return s(st, "reason", NULL);
+}
+
+static const char gw_json[] = "{\"apiVersion\":\"" GW "/v1\",\"kind\":\"Gateway\","
+                              "\"metadata\":{\"name\":\"gw\"},\"spec\":{\"gatewayClassName\":"
+                              "\"c\",\"listeners\":[{\"name\":\"http\",\"port\":80,"
+                              "\"protocol\":\"HTTP\"}]},\"status\":{\"x\":1}}";
+
+static void
+test_create_and_rv(void **state)
+{
+        struct kube *k = setup_kube(100);
+        const struct kube_res *gw = res(GW, "v1", "gateways");
+        cJSON *out = NULL, *out2 = NULL;
+        unsigned long rv0 = kube_current_rv(k);
+
+        (void)state;
+        assert_int_equal(create(k, gw, "default", gw_json, &out), 201);
+        /* server-owned metadata, defaults, status dropped then defaulted */
+        assert_int_equal(strtoul(s(out, "metadata", "resourceVersion"), NULL, 10), rv0 + 1);
+        assert_int_equal(strlen(s(out, "metadata", "uid")), 36);
+        assert_true(s(out, "metadata", "creationTimestamp")[0] != 0);
+        assert_true(gen(out) == 1);
+        assert_string_equal(s(out, "metadata", "namespace"), "default");
+        assert_null(
+            cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(out, "status"), "x"));
+        assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(
+                             cJSON_GetObjectItemCaseSensitive(out, "status"), "conditions")),
+                         2);
+        cJSON_Delete(out);
+        /* AlreadyExists, missing namespace, bad name, mismatched namespace */
+        assert_int_equal(create(k, gw, "default", gw_json, &out), 409);
+        assert_string_equal(reason(out), "AlreadyExists");
+        assert_string_equal(s(out, "message", NULL),
+                            "gateways.gateway.networking.k8s.io \"gw\" already exists");
+        cJSON_Delete(out);
+        assert_int_equal(create(k, gw, "nope", gw_json, &out), 404);
+        assert_string_equal(s(out, "message", NULL), "namespaces \"nope\" not found");
+        cJSON_Delete(out);
+        assert_int_equal(
+            create(k, gw, "default", "{\"metadata\":{\"name\":\"Bad_Name\"},\"spec\":{}}", &out),
+            422);
+        assert_string_equal(reason(out), "Invalid");
+        assert_string_equal(s(cJSON_GetObjectItemCaseSensitive(out, "details"), "kind", NULL),
+                            "Gateway");
+        assert_non_null(strstr(s(out, "message", NULL),
+                               "Gateway.gateway.networking.k8s.io \"Bad_Name\" is invalid: "
+                               "metadata.name: Invalid value: \"Bad_Name\""));
+        cJSON_Delete(out);
+        assert_int_equal(create(k, gw, "default",
+                                "{\"metadata\":{\"name\":\"x\",\"namespace\":\"other\"}}", &out),
+                         400);
+        cJSON_Delete(out);
+        /* wrong types never crash: 400 */
+        assert_int_equal(
+            create(k, gw, "default", "{\"metadata\":{\"name\":\"x\",\"labels\":[1]}}", &out), 400);
+        cJSON_Delete(out);
+        assert_int_equal(create(k, gw, "default", "{\"metadata\":7}", &out), 400);
+        cJSON_Delete(out);
+        assert_int_equal(create(k, gw, "default", "[1,2]", &out), 400);
+        cJSON_Delete(out);
+        assert_int_equal(create(k, gw, "default",
+                                "{\"kind\":\"Service\",\"metadata\":{\"name\":"
+                                "\"x\"}}",
+                                &out),
+                         400);
+        cJSON_Delete(out);
+        /* a failed write takes no resourceVersion */
+        assert_int_equal(kube_current_rv(k), rv0 + 1);
+        /* get and list */
+        assert_int_equal(kube_get(k, gw, "default", "gw", &out), 200);
+        assert_int_equal(kube_get(k, gw, "default", "none", &out2), 404);
+        assert_string_equal(s(out2, "message", NULL),
+                            "gateways.gateway.networking.k8s.io \"none\" not found");
+        assert_string_equal(s(cJSON_GetObjectItemCaseSensitive(out2, "details"), "kind", NULL),
+                            "gateways");
+        cJSON_Delete(out);
+        cJSON_Delete(out2);
+        teardown_kube(k);
+}
+
+static void
+test_update_generation_status(void **state)
+{
+        struct kube *k = setup_kube(100);
+        const struct kube_res *gw = res(GW, "v1", "gateways");
+        const struct kube_res *lease = res("coordination.k8s.io", "v1", "leases");
+        const struct kube_res *cm = res("", "v1", "configmaps");
+        cJSON *out = NULL, *body;
+        struct kube_write_opts wo = { .manager = "test", .sub = "" };
+        char rv[32];
+        unsigned long before;
+
+        (void)state;
+        assert_int_equal(create(k, gw, "default", gw_json, &out), 201);
+        snprintf(rv, sizeof(rv), "%s", s(out, "metadata", "resourceVersion"));
+        cJSON_Delete(out);
+        /* metadata-only change: new RV, same generation */
+        assert_int_equal(patch(k, gw, "default", "gw", "application/merge-patch+json", "",
+                               "{\"metadata\":{\"labels\":{\"a\":\"b\"}}}", &out),
+                         200);
+        assert_true(gen(out) == 1);
+        assert_string_not_equal(s(out, "metadata", "resourceVersion"), rv);
+        cJSON_Delete(out);
+        /* no-op: same RV, no event */
+        before = kube_current_rv(k);
+        assert_int_equal(patch(k, gw, "default", "gw", "application/merge-patch+json", "",
+                               "{\"metadata\":{\"labels\":{\"a\":\"b\"}}}", &out),
+                         200);
+        assert_int_equal(kube_current_rv(k), before);
+        cJSON_Delete(out);
+        /* spec change bumps generation; status on the main endpoint is ignored */
+        assert_int_equal(patch(k, gw, "default", "gw", "application/merge-patch+json", "",
+                               "{\"spec\":{\"gatewayClassName\":\"d\"},\"status\":{\"y\":1}}",
+                               &out),
+                         200);
+        assert_true(gen(out) == 2);
+        assert_null(
+            cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(out, "status"), "y"));
+        cJSON_Delete(out);
+        /* /status takes only status: spec and labels ignored, generation kept */
+        assert_int_equal(patch(k, gw, "default", "gw", "application/merge-patch+json", "status",
+                               "{\"spec\":{\"gatewayClassName\":\"zzz\"},\"metadata\":{\"labels\":"
+                               "{\"a\":\"c\"}},\"status\":{\"y\":1}}",
+                               &out),
+                         200);
+        assert_true(gen(out) == 2);
+        assert_string_equal(s(out, "spec", "gatewayClassName"), "d");
+        assert_string_equal(s(cJSON_GetObjectItemCaseSensitive(out, "metadata"), "labels", NULL),
+                            "");
+        assert_non_null(
+            cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(out, "status"), "y"));
+        snprintf(rv, sizeof(rv), "%s", s(out, "metadata", "resourceVersion"));
+        cJSON_Delete(out);
+        /* SMP on a CRD: 415 */
+        assert_int_equal(
+            patch(k, gw, "default", "gw", "application/strategic-merge-patch+json", "", "{}", &out),
+            415);
+        cJSON_Delete(out);
+        assert_int_equal(patch(k, gw, "default", "gw", "text/plain", "", "{}", &out), 415);
+        cJSON_Delete(out);
+        assert_int_equal(
+            patch(k, gw, "default", "gw", "application/merge-patch+json", "", "{not json", &out),
+            400);
+        cJSON_Delete(out);
+        /* PUT: stale RV -> 409, missing RV on a CRD -> 422, current RV -> 200 */
+        body = cJSON_Parse(gw_json);
+        cJSON_AddStringToObject(cJSON_GetObjectItemCaseSensitive(body, "metadata"),
+                                "resourceVersion", "1");
+        assert_int_equal(kube_update(k, gw, "default", "gw", body, &wo, &out), 409);
+        assert_string_equal(reason(out), "Conflict");
+        assert_non_null(strstr(s(out, "message", NULL), "the object has been modified"));
+        cJSON_Delete(out);
+        cJSON_DeleteItemFromObjectCaseSensitive(cJSON_GetObjectItemCaseSensitive(body, "metadata"),
+                                                "resourceVersion");
+        assert_int_equal(kube_update(k, gw, "default", "gw", body, &wo, &out), 422);
+        assert_non_null(strstr(s(out, "message", NULL), "must be specified for an update"));
+        cJSON_Delete(out);
+        cJSON_AddStringToObject(cJSON_GetObjectItemCaseSensitive(body, "metadata"),
+                                "resourceVersion", rv);
+        assert_int_equal(kube_update(k, gw, "default", "gw", body, &wo, &out), 200);
+        assert_true(gen(out) == 3); /* spec went back to "c" */
+        cJSON_Delete(out);
+        cJSON_Delete(body);
+        /* a PATCH carrying a stale resourceVersion is a precondition too */
+        assert_int_equal(patch(k, gw, "default", "gw", "application/merge-patch+json", "",
+                               "{\"metadata\":{\"resourceVersion\":\"5\"}}", &out),
+                         409);
+        cJSON_Delete(out);
+        /* Lease: no generation, PUT without RV -> 422; ConfigMap: unconditional PUT ok */
+        assert_int_equal(create(k, lease, "default",
+                                "{\"metadata\":{\"name\":\"l\"},\"spec\":{\"renewTime\":"
+                                "\"2025-01-01T00:00:00.000000Z\"}}",
+                                &out),
+                         201);
+        assert_true(gen(out) == -1);
+        assert_string_equal(s(out, "spec", "renewTime"), "2025-01-01T00:00:00.000000Z");
+        cJSON_Delete(out);
+        body = cJSON_Parse("{\"metadata\":{\"name\":\"l\"},\"spec\":{}}");
+        assert_int_equal(kube_update(k, lease, "default", "l", body, &wo, &out), 422);
+        cJSON_Delete(out);
+        cJSON_Delete(body);
+        assert_int_equal(create(k, cm, "default", "{\"metadata\":{\"name\":\"c\"}}", &out), 201);
+        cJSON_Delete(out);
+        body = cJSON_Parse("{\"metadata\":{\"name\":\"c\"},\"data\":{\"a\":\"1\"}}");
+        assert_int_equal(kube_update(k, cm, "default", "c", body, &wo, &out), 200);
+        cJSON_Delete(out);
+        assert_int_equal(kube_update(k, cm, "default", "zz", body, &wo, &out), 404);
+        cJSON_Delete(out);
+        cJSON_Delete(body);
+        /* JSON patch failing test: 422 Invalid */
+        assert_int_equal(patch(k, cm, "default", "c", "application/json-patch+json", "",
+                               "[{\"op\":\"test\",\"path\":\"/data/a\",\"value\":\"2\"}]", &out),
+                         422);
+        cJSON_Delete(out);
+        teardown_kube(k);
+}
+
+static void
+test_kind_defaults(void **state)
+{
+        struct kube *k = setup_kube(100);
+        cJSON *out = NULL;
+
+        (void)state;
+        assert_int_equal(create(k, res("", "v1", "secrets"), "default",
+                                "{\"metadata\":{\"name\":\"s\"},\"stringData\":{\"k\":\"abc\"}}",
+                                &out),
+                         201);
+        assert_string_equal(s(out, "data", "k"), "YWJj");
+        assert_string_equal(s(out, "type", NULL), "Opaque");
+        assert_null(cJSON_GetObjectItemCaseSensitive(out, "stringData"));
+        cJSON_Delete(out);
+        assert_int_equal(create(k, res("", "v1", "secrets"), "default",
+                                "{\"metadata\":{\"name\":\"t\"},\"data\":{\"k\":\"%%%\"}}", &out),
+                         400);
+        cJSON_Delete(out);
+        assert_int_equal(create(k, res("", "v1", "services"), "default",
+                                "{\"metadata\":{\"name\":\"svc\"},\"spec\":{\"ports\":[{\"port\":"
+                                "80}]}}",
+                                &out),
+                         201);
+        assert_string_equal(s(out, "spec", "type"), "ClusterIP");
+        assert_string_equal(
+            s(cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(
+                                     cJSON_GetObjectItemCaseSensitive(out, "spec"), "ports"),
+                                 0),
+              "protocol", NULL),
+            "TCP");
+        cJSON_Delete(out);
+        /* Service names are DNS-1035 labels */
+        assert_int_equal(create(k, res("", "v1", "services"), "default",
+                                "{\"metadata\":{\"name\":\"1svc\"}}", &out),
+                         422);
+        cJSON_Delete(out);
+        assert_int_equal(create(k, res(GW, "v1", "httproutes"), "default",
+                                "{\"metadata\":{\"name\":\"r\"},\"spec\":{\"parentRefs\":[{"
+                                "\"name\":\"gw\"}],\"rules\":[{\"backendRefs\":[{\"name\":\"b\","
+                                "\"port\":80}]}]}}",
+                                &out),
+                         201);
+        {
+                const cJSON *spec = cJSON_GetObjectItemCaseSensitive(out, "spec");
+                const cJSON *rule =
+                    cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(spec, "rules"), 0);
+                const cJSON *br =
+                    cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(rule, "backendRefs"), 0);
+                const cJSON *m =
+                    cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(rule, "matches"), 0);
+                const cJSON *pr =
+                    cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(spec, "parentRefs"), 0);
+
+                assert_string_equal(s(pr, "group", NULL), GW);
+                assert_string_equal(s(pr, "kind", NULL), "Gateway");
+                assert_string_equal(s(br, "kind", NULL), "Service");
+                assert_int_equal(cJSON_GetObjectItemCaseSensitive(br, "weight")->valueint, 1);
+                assert_string_equal(s(m, "path", "type"), "PathPrefix");
+                assert_string_equal(s(m, "path", "value"), "/");
+        }
+        cJSON_Delete(out);
+        teardown_kube(k);
+}
+
+static void
+test_finalizers_gc_namespaces(void **state)
+{
+        struct kube *k = setup_kube(100);
+        const struct kube_res *cm = res("", "v1", "configmaps");
+        const struct kube_res *ns = res("", "v1", "namespaces");
+        const struct kube_res *dep = res("apps", "v1", "deployments");
+        cJSON *out = NULL;
+        char json[512], uid[64];
+
+        (void)state;
+        /* finalizer pending: object stays with a deletionTimestamp */
+        assert_int_equal(create(k, cm, "default",
+                                "{\"metadata\":{\"name\":\"f\",\"finalizers\":[\"x/y\"]}}", &out),
+                         201);
+        cJSON_Delete(out);
+        assert_int_equal(kube_delete(k, cm, "default", "f", NULL, NULL, false, &out), 200);
+        assert_true(s(out, "metadata", "deletionTimestamp")[0] != 0);
+        cJSON_Delete(out);
+        assert_int_equal(kube_get(k, cm, "default", "f", &out), 200);
+        cJSON_Delete(out);
+        /* adding a finalizer now is forbidden */
+        assert_int_equal(patch(k, cm, "default", "f", "application/merge-patch+json", "",
+                               "{\"metadata\":{\"finalizers\":[\"x/y\",\"z\"]}}", &out),
+                         422);
+        cJSON_Delete(out);
+        /* removing the last one deletes it */
+        assert_int_equal(patch(k, cm, "default", "f", "application/merge-patch+json", "",
+                               "{\"metadata\":{\"finalizers\":null}}", &out),
+                         200);
+        cJSON_Delete(out);
+        assert_int_equal(kube_get(k, cm, "default", "f", &out), 404);
+        cJSON_Delete(out);
+
+        /* ownerReferences: dependents go with their owner (background GC) */
+        assert_int_equal(
+            create(k, dep, "default", "{\"metadata\":{\"name\":\"d\"},\"spec\":{}}", &out), 201);
+        snprintf(uid, sizeof(uid), "%s", s(out, "metadata", "uid"));
+        cJSON_Delete(out);
+        snprintf(json, sizeof(json),
+                 "{\"metadata\":{\"name\":\"owned\",\"ownerReferences\":[{\"apiVersion\":"
+                 "\"apps/v1\",\"kind\":\"Deployment\",\"name\":\"d\",\"uid\":\"%s\"}]}}",
+                 uid);
+        assert_int_equal(create(k, cm, "default", json, &out), 201);
+        cJSON_Delete(out);
+        snprintf(json, sizeof(json),
+                 "{\"metadata\":{\"name\":\"two-owners\",\"ownerReferences\":[{\"uid\":\"%s\"},"
+                 "{\"uid\":\"%s\"}]}}",
+                 uid, "still-alive-uid");
+        assert_int_equal(create(k, cm, "default", json, &out), 201);
+        cJSON_Delete(out);
+        assert_int_equal(kube_delete(k, dep, "default", "d", NULL, NULL, false, &out), 200);
+        assert_string_equal(s(out, "status", NULL), "Success");
+        assert_string_equal(s(cJSON_GetObjectItemCaseSensitive(out, "details"), "uid", NULL), uid);
+        cJSON_Delete(out);
+        assert_int_equal(kube_get(k, cm, "default", "owned", &out), 404);
+        cJSON_Delete(out);
+        /* an owner that does not exist counts as gone too */
+        assert_int_equal(kube_get(k, cm, "default", "two-owners", &out), 404);
+        cJSON_Delete(out);
+
+        /* Orphan: the dependent stays, without the reference */
+        assert_int_equal(
+            create(k, dep, "default", "{\"metadata\":{\"name\":\"d2\"},\"spec\":{}}", &out), 201);
+        snprintf(uid, sizeof(uid), "%s", s(out, "metadata", "uid"));
+        cJSON_Delete(out);
+        snprintf(json, sizeof(json),
+                 "{\"metadata\":{\"name\":\"orphan\",\"ownerReferences\":[{\"uid\":\"%s\"}]}}",
+                 uid);
+        assert_int_equal(create(k, cm, "default", json, &out), 201);
+        cJSON_Delete(out);
+        assert_int_equal(kube_delete(k, dep, "default", "d2", NULL, "Orphan", false, &out), 200);
+        cJSON_Delete(out);
+        assert_int_equal(kube_get(k, cm, "default", "orphan", &out), 200);
+        assert_null(cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetObjectItemCaseSensitive(out, "metadata"), "ownerReferences"));
+        cJSON_Delete(out);
+
+        /* namespace deletion cascades; creates meanwhile get 403 */
+        assert_int_equal(create(k, ns, "", "{\"metadata\":{\"name\":\"team\"}}", &out), 201);
+        cJSON_Delete(out);
+        assert_int_equal(create(k, cm, "team", "{\"metadata\":{\"name\":\"a\"}}", &out), 201);
+        cJSON_Delete(out);
+        assert_int_equal(create(k, cm, "team",
+                                "{\"metadata\":{\"name\":\"held\",\"finalizers\":[\"x/y\"]}}",
+                                &out),
+                         201);
+        cJSON_Delete(out);
+        assert_int_equal(kube_delete(k, ns, "", "team", NULL, NULL, false, &out), 200);
+        assert_string_equal(s(out, "status", "phase"), "Terminating");
+        cJSON_Delete(out);
+        assert_int_equal(kube_get(k, cm, "team", "a", &out), 404);
+        cJSON_Delete(out);
+        assert_int_equal(create(k, cm, "team", "{\"metadata\":{\"name\":\"b\"}}", &out), 403);
+        assert_string_equal(reason(out), "Forbidden");
+        cJSON_Delete(out);
+        assert_int_equal(patch(k, cm, "team", "held", "application/json-patch+json", "",
+                               "[{\"op\":\"remove\",\"path\":\"/metadata/finalizers\"}]", &out),
+                         200);
+        cJSON_Delete(out);
+        assert_int_equal(kube_get(k, ns, "", "team", &out), 404);
+        cJSON_Delete(out);
+        teardown_kube(k);
+}
+
+static void
+test_list_pagination(void **state)
+{
+        struct kube *k = setup_kube(100);
+        const struct kube_res *cm = res("", "v1", "configmaps");
+        struct kube_list_opts lo = { 0 };
+        cJSON *out = NULL;
+        char cont[1400], json[128];
+        int i;
+
+        (void)state;
+        for (i = 0; i < 5; i++) {
+                snprintf(json, sizeof(json),
+                         "{\"metadata\":{\"name\":\"c%d\",\"labels\":{\"n\":\"%d\"}}}", i, i % 2);
+                assert_int_equal(create(k, cm, "default", json, &out), 201);
+                cJSON_Delete(out);
+        }
+        lo.limit = "2";
+        assert_int_equal(kube_list(k, cm, "default", &lo, &out), 200);
+        assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(out, "items")), 2);
+        snprintf(cont, sizeof(cont), "%s", s(out, "metadata", "continue"));
+        assert_int_equal(
+            cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(out, "metadata"),
+                                             "remainingItemCount")
+                ->valueint,
+            3);
+        cJSON_Delete(out);
+        lo.cont = cont;
+        lo.limit = "10";
+        assert_int_equal(kube_list(k, cm, "default", &lo, &out), 200);
+        assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(out, "items")), 3);
+        assert_string_equal(s(cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(out, "items"), 0),
+                              "metadata", "name"),
+                            "c2");
+        assert_null(cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetObjectItemCaseSensitive(out, "metadata"), "continue"));
+        cJSON_Delete(out);
+        lo.cont = "zz";
+        assert_int_equal(kube_list(k, cm, "default", &lo, &out), 400);
+        cJSON_Delete(out);
+        /* an old token after later writes were compacted: 410 Expired */
+        assert_int_equal(create(k, cm, "default", "{\"metadata\":{\"name\":\"later\"}}", &out),
+                         201);
+        cJSON_Delete(out);
+        kube_compact(k);
+        lo.cont = cont;
+        assert_int_equal(kube_list(k, cm, "default", &lo, &out), 410);
+        assert_string_equal(reason(out), "Expired");
+        cJSON_Delete(out);
+        memset(&lo, 0, sizeof(lo));
+        lo.label_selector = "n=1";
+        assert_int_equal(kube_list(k, cm, NULL, &lo, &out), 200);
+        assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(out, "items")), 2);
+        cJSON_Delete(out);
+        lo.label_selector = "n in (";
+        assert_int_equal(kube_list(k, cm, NULL, &lo, &out), 400);
+        cJSON_Delete(out);
+        lo.label_selector = NULL;
+        lo.field_selector = "spec.x=1";
+        assert_int_equal(kube_list(k, cm, NULL, &lo, &out), 400);
+        cJSON_Delete(out);
+        /* listing in a namespace that does not exist is an empty list */
+        memset(&lo, 0, sizeof(lo));
+        assert_int_equal(kube_list(k, cm, "nowhere", &lo, &out), 200);
+        assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(out, "items")), 0);
+        cJSON_Delete(out);
+        teardown_kube(k);
+}
+
+/* the lines a watch has ready now */
+static char *
+drain(struct kube_watch *w, bool *more)
+{
+        struct cc_buf b = CC_BUF_INIT(0);
+        char *text;
+
+        *more = kube_watch_poll(w, &b);
+        text = cc_strdup(cc_buf_str(&b));
+        cc_buf_release(&b);
+        return text;
+}
+
+static int
+count(const char *hay, const char *needle)
+{
+        int n = 0;
+
+        while ((hay = strstr(hay, needle))) {
+                n++;
+                hay++;
+        }
+        return n;
+}
+
+static void
+test_watch_window(void **state)
+{
+        struct kube *k = setup_kube(3);
+        const struct kube_res *cm = res("", "v1", "configmaps");
+        struct kube_watch_opts wo = { .fd = -1, .path = "/api/v1/configmaps" };
+        struct kube_watch *w;
+        cJSON *out = NULL, *err = NULL;
+        char rv[32], *text;
+        bool more;
+        int code;
+
+        (void)state;
+        assert_int_equal(create(k, cm, "default",
+                                "{\"metadata\":{\"name\":\"a\",\"labels\":{\"sel\":\"y\"}}}", &out),
+                         201);
+        snprintf(rv, sizeof(rv), "%s", s(out, "metadata", "resourceVersion"));
+        cJSON_Delete(out);
+        /* from rv: only later events, with the selector transitions */
+        wo.resource_version = rv;
+        wo.label_selector = "sel=y";
+        w = kube_watch_open(k, cm, "default", &wo, &err, &code);
+        assert_non_null(w);
+        assert_int_equal(kube_watch_count(k), 1);
+        assert_int_equal(patch(k, cm, "default", "a", "application/merge-patch+json", "",
+                               "{\"metadata\":{\"labels\":{\"sel\":\"n\"}}}", &out),
+                         200);
+        cJSON_Delete(out);
+        assert_int_equal(patch(k, cm, "default", "a", "application/merge-patch+json", "",
+                               "{\"metadata\":{\"labels\":{\"sel\":\"y\"}}}", &out),
+                         200);
+        cJSON_Delete(out);
+        text = drain(w, &more);
+        assert_true(more);
+        /* stopped matching -> DELETED (old content), matching again -> ADDED */
+        assert_int_equal(count(text, "\"type\":\"DELETED\""), 1);
+        assert_int_equal(count(text, "\"type\":\"ADDED\""), 1);
+        assert_true(strstr(text, "DELETED") < strstr(text, "ADDED"));
+        assert_int_equal(count(text, "\n"), 2);
+        cc_free(text);
+        /* nothing new: no lines */
+        text = drain(w, &more);
+        assert_string_equal(text, "");
+        cc_free(text);
+        kube_watch_close(w);
+        assert_int_equal(kube_watch_count(k), 0);
+
+        /* rv "0": synthetic ADDED for current state */
+        wo.resource_version = "0";
+        wo.label_selector = NULL;
+        w = kube_watch_open(k, cm, NULL, &wo, &err, &code);
+        assert_non_null(w);
+        text = drain(w, &more);
+        assert_int_equal(count(text, "\"type\":\"ADDED\""), 1);
+        cc_free(text);
+        kube_watch_close(w);
+
+        /* more writes than the window holds: a watch from the old rv gets 410 */
+        assert_int_equal(create(k, cm, "default", "{\"metadata\":{\"name\":\"b\"}}", &out), 201);
+        cJSON_Delete(out);
+        assert_int_equal(create(k, cm, "default", "{\"metadata\":{\"name\":\"c\"}}", &out), 201);
+        cJSON_Delete(out);
+        wo.resource_version = rv;
+        w = kube_watch_open(k, cm, NULL, &wo, &err, &code);
+        assert_non_null(w);
+        text = drain(w, &more);
+        assert_non_null(strstr(text, "\"type\":\"ERROR\""));
+        assert_non_null(strstr(text, "\"code\":410"));
+        assert_non_null(strstr(text, "\"reason\":\"Expired\""));
+        assert_non_null(strstr(text, "too old resource version"));
+        cc_free(text);
+        text = drain(w, &more);
+        assert_false(more);
+        cc_free(text);
+        kube_watch_close(w);
+        /* a watcher that falls behind the window also gets 410 */
+        snprintf(rv, sizeof(rv), "%lu", kube_current_rv(k));
+        wo.resource_version = rv;
+        w = kube_watch_open(k, cm, NULL, &wo, &err, &code);
+        assert_non_null(w);
+        for (code = 0; code < 4; code++) {
+                char name[64];
+
+                snprintf(name, sizeof(name), "{\"metadata\":{\"name\":\"d%d\"}}", code);
+                assert_int_equal(create(k, cm, "default", name, &out), 201);
+                cJSON_Delete(out);
+        }
+        text = drain(w, &more);
+        assert_non_null(strstr(text, "\"code\":410"));
+        cc_free(text);
+        kube_watch_close(w);
+        /* bad input */
+        wo.resource_version = "abc";
+        assert_null(kube_watch_open(k, cm, NULL, &wo, &err, &code));
+        assert_int_equal(code, 400);
+        cJSON_Delete(err);
+        wo.resource_version = NULL;
+        wo.send_initial = true;
+        assert_null(kube_watch_open(k, cm, NULL, &wo, &err, &code));
+        assert_int_equal(code, 422);
+        cJSON_Delete(err);
+        /* sendInitialEvents with bookmarks: state, then the terminating bookmark */
+        wo.bookmarks = true;
+        w = kube_watch_open(k, cm, NULL, &wo, &err, &code);
+        assert_non_null(w);
+        text = drain(w, &more);
+        assert_int_equal(count(text, "\"type\":\"ADDED\""), 7);
+        assert_non_null(strstr(text, "\"k8s.io/initial-events-end\":\"true\""));
+        cc_free(text);
+        kube_watch_close(w);
+        teardown_kube(k);
+}
+
+static void
+test_server_side_apply(void **state)
+{
+        struct kube *k = setup_kube(100);
+        const struct kube_res *cm = res("", "v1", "configmaps");
+        struct kube_write_opts a = { .manager = "alice", .sub = "" };
+        struct kube_write_opts b = { .manager = "bob", .sub = "" };
+        const char ct[] = "application/apply-patch+yaml";
+        const char v1[] = "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":"
+                          "\"c\"},\"data\":{\"x\":\"1\",\"y\":\"2\"}}";
+        const char v2[] = "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":"
+                          "\"c\"},\"data\":{\"x\":\"1\"}}";
+        const char bob[] = "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":"
+                           "\"c\"},\"data\":{\"x\":\"9\",\"z\":\"3\"}}";
+        cJSON *out = NULL;
+        struct kube_write_opts none = { .manager = "", .sub = "" };
+
+        (void)state;
+        assert_int_equal(kube_patch(k, cm, "default", "c", ct, v1, strlen(v1), &none, &out), 400);
+        cJSON_Delete(out);
+        assert_int_equal(kube_patch(k, cm, "default", "c", ct, "a: b", 4, &a, &out), 415);
+        cJSON_Delete(out);
+        assert_int_equal(kube_patch(k, cm, "default", "c", ct, v1, strlen(v1), &a, &out), 201);
+        assert_string_equal(
+            s(cJSON_GetArrayItem(
+                  cJSON_GetObjectItemCaseSensitive(
+                      cJSON_GetObjectItemCaseSensitive(out, "metadata"), "managedFields"),
+                  0),
+              "operation", NULL),
+            "Apply");
+        cJSON_Delete(out);
+        /* bob changes x (owned by alice): conflict unless forced */
+        assert_int_equal(kube_patch(k, cm, "default", "c", ct, bob, strlen(bob), &b, &out), 409);
+        assert_string_equal(reason(out), "Conflict");
+        assert_non_null(strstr(s(out, "message", NULL), "conflict with \"alice\""));
+        assert_non_null(strstr(s(out, "message", NULL), ".data.x"));
+        cJSON_Delete(out);
+        b.force = true;
+        assert_int_equal(kube_patch(k, cm, "default", "c", ct, bob, strlen(bob), &b, &out), 200);
+        assert_string_equal(s(out, "data", "x"), "9");
+        assert_string_equal(s(out, "data", "z"), "3");
+        cJSON_Delete(out);
+        /* alice drops y (hers alone: removed) and keeps x (now bob's: untouched) */
+        assert_int_equal(kube_patch(k, cm, "default", "c", ct, v2, strlen(v2), &a, &out), 409);
+        cJSON_Delete(out);
+        a.force = true;
+        assert_int_equal(kube_patch(k, cm, "default", "c", ct, v2, strlen(v2), &a, &out), 200);
+        assert_string_equal(s(out, "data", "x"), "1");
+        assert_string_equal(s(out, "data", "y"), "");
+        assert_string_equal(s(out, "data", "z"), "3");
+        cJSON_Delete(out);
+        teardown_kube(k);
+}
+
+int
+main(void)
+{
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_create_and_rv),
+                cmocka_unit_test(test_update_generation_status),
+                cmocka_unit_test(test_kind_defaults),
+                cmocka_unit_test(test_finalizers_gc_namespaces),
+                cmocka_unit_test(test_list_pagination),
+                cmocka_unit_test(test_watch_window),
+                cmocka_unit_test(test_server_side_apply),
+        };
+
+        cc_alloc_init();
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
