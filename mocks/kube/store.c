@@ -20,6 +20,7 @@
 
 #include "core/alloc.h"
 #include "core/buf.h"
+#include "core/yaml.h"
 #include "mocks/kube/kube.h"
 #include "core/banned.h"
 
@@ -1480,11 +1481,25 @@ kube_patch(struct kube *k, const struct kube_res *r, const char *ns, const char 
         patch = cJSON_ParseWithLength(body, len);
         if (!strcmp(type, "application/apply-patch+yaml") ||
             !strcmp(type, "application/apply-patch+cbor")) {
-                if (!patch) {
-                        /* kubectl sends JSON; a YAML parser is not linked into the mock */
-                        return fail(out, 415, "UnsupportedMediaType",
-                                    "mock-kube accepts apply patches as JSON only (YAML "
-                                    "apply bodies are not supported)",
+                if (!patch && !strcmp(type, "application/apply-patch+yaml")) {
+                        /* kubectl sends JSON, which is YAML too; other clients send YAML */
+                        cJSON *docs = NULL;
+                        struct cc_diag yd;
+
+                        if (cc_yaml_to_json(body, len, &docs, &yd) != CC_OK) {
+                                char msg[CC_DIAG_MSG_MAX + 64];
+
+                                snprintf(msg, sizeof(msg), "error decoding YAML: %s", yd.message);
+                                return fail(out, 400, "BadRequest", msg, NULL, NULL);
+                        }
+                        if (cJSON_GetArraySize(docs) == 1)
+                                patch = cJSON_DetachItemFromArray(docs, 0);
+                        cJSON_Delete(docs);
+                }
+                if (!patch || !cJSON_IsObject(patch)) {
+                        cJSON_Delete(patch);
+                        return fail(out, 400, "BadRequest",
+                                    "error decoding apply patch: expected one YAML or JSON object",
                                     NULL, NULL);
                 }
                 return kube_apply(k, r, ns, name, patch, wo, out);

@@ -170,6 +170,20 @@ test_auth_routing_errors(void **state)
                    "/apis/gateway.networking.k8s.io/v1/namespaces/{namespace}/gateways/{name}"));
         assert_non_null(strstr(cc_buf_str(&b), "fieldValidation"));
         cc_buf_release(&b);
+        /* server-side apply with a YAML body, and a malformed one */
+        assert_int_equal(req(f, "PATCH", "/api/v1/namespaces/default/configmaps/cm?fieldManager=t",
+                             "application/apply-patch+yaml",
+                             "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\n"
+                             "  namespace: default\ndata:\n  a: \"1\"\n",
+                             "sekret", &b),
+                         201);
+        assert_non_null(strstr(cc_buf_str(&b), "\"data\":{\"a\":\"1\"}"));
+        cc_buf_release(&b);
+        assert_int_equal(req(f, "PATCH", "/api/v1/namespaces/default/configmaps/cm?fieldManager=t",
+                             "application/apply-patch+yaml", "a: [", "sekret", &b),
+                         400);
+        assert_non_null(strstr(cc_buf_str(&b), "error decoding YAML: yaml: line"));
+        cc_buf_release(&b);
         stop(f);
 }
 
