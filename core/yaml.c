@@ -761,7 +761,9 @@ finish_map(struct conv *c, struct frame *f)
         cJSON *dup = NULL;
         cc_err rc = CC_OK;
 
-        qsort(ents, nents, sizeof(*ents), cmp_keyent);
+        /* c->keys is NULL until the first key: qsort must not see NULL */
+        if (nents > 1)
+                qsort(ents, nents, sizeof(*ents), cmp_keyent);
         for (i = 1; i < nents; i++) {
                 if (!strcmp(ents[i].key, ents[i - 1].key)) {
                         rc = fail_at(c, CC_INVAL, &ents[i].mark, "duplicate key '%.*s'",
@@ -784,7 +786,7 @@ finish_map(struct conv *c, struct frame *f)
 
                 if (i && !strcmp(cands[i].key, cands[i - 1].key))
                         continue; /* an earlier merged mapping won */
-                if (bsearch(cands[i].key, ents, nents, sizeof(*ents), cmp_key_only))
+                if (nents && bsearch(cands[i].key, ents, nents, sizeof(*ents), cmp_key_only))
                         continue; /* an explicit key wins */
                 measure(cands[i].node, &nn, &nb);
                 rc = charge(c, nn, nb + strlen(cands[i].key), &f->mark);

@@ -93,6 +93,32 @@ check_yaml_null_input(void)
         cJSON_Delete(docs);
 }
 
+/* empty mappings, first and nested (UBSan once caught qsort(NULL, 0)) */
+static void
+test_empty_mappings(void **state)
+{
+        const char *cases[][2] = {
+                { "{}", "[{}]" },
+                { "a: {}", "[{\"a\":{}}]" },
+                { "a: {}\nb: {c: {}}\n", "[{\"a\":{},\"b\":{\"c\":{}}}]" },
+                { "base: &b {}\nx:\n  <<: *b\n", "[{\"base\":{},\"x\":{}}]" },
+        };
+        size_t i;
+
+        for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+                cJSON *docs = NULL;
+                struct cc_diag d;
+                char *text;
+
+                assert_int_equal(cc_yaml_to_json(cases[i][0], strlen(cases[i][0]), &docs, &d),
+                                 CC_OK);
+                text = cJSON_PrintUnformatted(docs);
+                assert_string_equal(text, cases[i][1]);
+                cJSON_free(text);
+                cJSON_Delete(docs);
+        }
+}
+
 static void
 test_multi_document(void **state)
 {
@@ -668,6 +694,7 @@ main(void)
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_manifest_fixture),
                 cmocka_unit_test(test_multi_document),
+                cmocka_unit_test(test_empty_mappings),
                 cmocka_unit_test(test_scalar_typing),
                 cmocka_unit_test(test_keys),
                 cmocka_unit_test(test_duplicate_keys),
