@@ -21,6 +21,7 @@
 #include "core/json.h"
 #include "core/log.h"
 #include "kube/client.h"
+#include "kube/events.h"
 #include "kube/informer.h"
 #include "kube/lease.h"
 #include "lib/testlib.h"
@@ -1047,6 +1048,96 @@ test_leader_election(void **state)
         env_stop(&ea);
 }
 
+/* --- events: repeats within the window patch count and lastTimestamp ------------- */
+
+static uint64_t ev_clock;
+
+static uint64_t
+ev_now(void *ud)
+{
+        return ev_clock;
+}
+
+static int
+count_events(struct fake *f, const char *reason, double *count)
+{
+        int i, n = 0;
+
+        pthread_mutex_lock(&f->mu);
+        for (i = 0; i < f->nobj; i++) {
+                const cJSON *r = cc_json_lookup(f->objs[i].obj, "reason");
+
+                if (strncmp(f->objs[i].key, "events/default/", 15) == 0 && cJSON_IsString(r) &&
+                    strcmp(r->valuestring, reason) == 0) {
+                        n++;
+                        *count = cc_json_lookup(f->objs[i].obj, "count")->valuedouble;
+                }
+        }
+        pthread_mutex_unlock(&f->mu);
+        return n;
+}
+
+static void
+test_events_aggregate(void **state)
+{
+        const struct cc_kube_events_opts o = {
+                .component = "cloudctl",
+                .window_ms = 1000,
+                .now_ms = ev_now,
+        };
+        const char *js = "{\"apiVersion\":\"gateway.networking.k8s.io/v1\",\"kind\":\"Gateway\","
+                         "\"metadata\":{\"name\":\"gw\",\"namespace\":\"default\",\"uid\":\"u1\"}}";
+        struct cc_kube_events *ev = NULL;
+        cJSON *gw = NULL;
+        double count = 0;
+        struct env e;
+
+        env_start(&e, NULL);
+        assert_int_equal(cc_json_parse(js, strlen(js), 0, &gw, NULL), CC_OK);
+        assert_int_equal(cc_kube_events_new(e.k, &o, &ev, NULL), CC_OK);
+        ev_clock = 1000;
+        /* three at once: one create, the repeats folded into one patch */
+        assert_int_equal(cc_kube_event(ev, gw, "Warning", "SyncFailed", "quota exceeded"), CC_OK);
+        assert_int_equal(cc_kube_event(ev, gw, "Warning", "SyncFailed", "quota exceeded"), CC_OK);
+        assert_int_equal(cc_kube_event(ev, gw, "Warning", "SyncFailed", "quota exceeded"), CC_OK);
+        assert_int_equal(cc_loop_run(&e.loop), CC_OK);
+        assert_int_equal(count_events(e.f, "SyncFailed", &count), 1);
+        assert_true(count == 3);
+        /* once more within the window: a patch */
+        ev_clock = 1500;
+        assert_int_equal(cc_kube_event(ev, gw, "Warning", "SyncFailed", "quota exceeded"), CC_OK);
+        assert_int_equal(cc_loop_run(&e.loop), CC_OK);
+        assert_int_equal(count_events(e.f, "SyncFailed", &count), 1);
+        assert_true(count == 4);
+        /* another message: another Event */
+        assert_int_equal(cc_kube_event(ev, gw, "Normal", "Synced", "ok"), CC_OK);
+        assert_int_equal(cc_loop_run(&e.loop), CC_OK);
+        assert_int_equal(count_events(e.f, "Synced", &count), 1);
+        assert_true(count == 1);
+        /* past the window: a new Event */
+        ev_clock = 5000;
+        assert_int_equal(cc_kube_event(ev, gw, "Warning", "SyncFailed", "quota exceeded"), CC_OK);
+        assert_int_equal(cc_loop_run(&e.loop), CC_OK);
+        assert_int_equal(count_events(e.f, "SyncFailed", &count), 2);
+        assert_int_equal(cc_kube_event(ev, gw, NULL, "x", "y"), CC_INVAL);
+        {
+                const cJSON *io;
+                int i;
+
+                for (i = 0; i < e.f->nobj; i++)
+                        if (strncmp(e.f->objs[i].key, "events/", 7) == 0)
+                                break;
+                io = cc_json_lookup(e.f->objs[i].obj, "involvedObject");
+                assert_string_equal(cc_json_lookup(io, "kind")->valuestring, "Gateway");
+                assert_string_equal(cc_json_lookup(io, "uid")->valuestring, "u1");
+                assert_string_equal(
+                    cc_json_lookup(e.f->objs[i].obj, "source.component")->valuestring, "cloudctl");
+        }
+        cc_kube_events_free(ev);
+        cJSON_Delete(gw);
+        env_stop(&e);
+}
+
 int
 main(void)
 {
@@ -1055,6 +1146,7 @@ main(void)
                 cmocka_unit_test(test_conflict_read_modify_write),
                 cmocka_unit_test(test_informer_exactly_once),
                 cmocka_unit_test(test_leader_election),
+                cmocka_unit_test(test_events_aggregate),
         };
 
         cc_alloc_init();
