@@ -268,13 +268,15 @@ arg(const struct cc_testsrv_req *q, const char *k)
 static void
 reply(struct cc_testsrv_resp *r, int status, cJSON *body)
 {
-        static _Thread_local char *last;
+        static _Thread_local char buf[131072]; /* the test server copies it after we return */
+        char *js = cJSON_PrintUnformatted(body);
 
-        cc_free(last);
-        last = cJSON_PrintUnformatted(body);
+        assert_true(js && strlen(js) < sizeof(buf));
+        snprintf(buf, sizeof(buf), "%s", js);
+        cc_free(js);
         cJSON_Delete(body);
         r->status = status;
-        r->body = last;
+        r->body = buf;
         r->headers[0] = "Content-Type: application/json";
 }
 

@@ -222,7 +222,7 @@ test_malformed_names_file_and_field(void **state)
 {
         static const struct bad_case cases[] = {
                 { "current-context: 3\n", CC_INVAL, "field 'current-context': expected string" },
-                { "clusters: {}\n", CC_INVAL, "field 'clusters': expected array" },
+                { "clusters: x\n", CC_INVAL, "field 'clusters': expected array" },
                 { "clusters: [{name: c, cluster: {server: 5}}]\n", CC_INVAL,
                   "field 'clusters[0].cluster.server': expected string" },
                 { "clusters: [{cluster: {server: x}}]\n", CC_INVAL,
