@@ -1502,6 +1502,14 @@ kube_patch(struct kube *k, const struct kube_res *r, const char *ns, const char 
                                     "error decoding apply patch: expected one YAML or JSON object",
                                     NULL, NULL);
                 }
+                if (!cJSON_IsString(cJSON_GetObjectItemCaseSensitive(patch, "kind")) ||
+                    !cJSON_IsString(cJSON_GetObjectItemCaseSensitive(patch, "apiVersion"))) {
+                        cJSON_Delete(patch);
+                        return fail(out, 400, "BadRequest",
+                                    "error decoding apply patch: Object 'Kind' is missing or "
+                                    "'apiVersion' is not set",
+                                    NULL, NULL);
+                }
                 return kube_apply(k, r, ns, name, patch, wo, out);
         }
         if (!patch) {

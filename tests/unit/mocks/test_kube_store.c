@@ -685,7 +685,10 @@ test_server_side_apply(void **state)
         (void)state;
         assert_int_equal(kube_patch(k, cm, "default", "c", ct, v1, strlen(v1), &none, &out), 400);
         cJSON_Delete(out);
-        assert_int_equal(kube_patch(k, cm, "default", "c", ct, "a: b", 4, &a, &out), 415);
+        /* YAML bodies are parsed; one without kind/apiVersion is refused */
+        assert_int_equal(kube_patch(k, cm, "default", "c", ct, "a: b", 4, &a, &out), 400);
+        cJSON_Delete(out);
+        assert_int_equal(kube_patch(k, cm, "default", "c", ct, "a: [", 4, &a, &out), 400);
         cJSON_Delete(out);
         assert_int_equal(kube_patch(k, cm, "default", "c", ct, v1, strlen(v1), &a, &out), 201);
         assert_string_equal(
