@@ -3,6 +3,9 @@
 
 #include "core/banned.h"
 
+extern const struct gcp_module gcp_module_compute;
+
 const struct gcp_module *const gcp_modules[] = {
+        &gcp_module_compute,
         NULL,
 };
