@@ -330,9 +330,10 @@ record(struct cc_mocksrv *srv, const struct cc_mock_req *req, const struct cc_mo
         snprintf(e->method, sizeof(e->method), "%s", req->method);
         snprintf(e->api, sizeof(e->api), "%s", api);
         e->path = cc_strdup(req->path);
-        e->query = cc_strdup(req->raw_query);
-        e->body =
-            cc_strndup(req->body, req->body_len < LOG_BODY_MAX ? req->body_len : LOG_BODY_MAX);
+        e->query = cc_strdup(resp->redact && *req->raw_query ? "<redacted>" : req->raw_query);
+        e->body = resp->redact ? cc_strdup("<redacted>")
+                               : cc_strndup(req->body, req->body_len < LOG_BODY_MAX ? req->body_len
+                                                                                    : LOG_BODY_MAX);
         e->status = resp->drop ? 0 : resp->status;
         e->mutating = mut;
         e->internal = req->internal != 0;

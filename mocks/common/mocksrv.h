@@ -84,6 +84,7 @@ struct cc_mock_resp {
         const char *api;
         int mutating; /* -1 = decide by method (anything but GET/HEAD mutates) */
         bool drop;    /* close the connection without a response */
+        bool redact;  /* body or query hold credentials: keep them out of the log */
 };
 
 struct cc_mock_app {
