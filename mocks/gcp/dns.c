@@ -203,10 +203,25 @@ rrset_insert(cJSON *zone, cJSON *rr)
                         break;
                 i++;
         }
-        if (r)
-                cJSON_InsertItemInArray(arr, i, rr);
-        else
+        if (r) {
+                /* not cJSON_InsertItemInArray: in cJSON 1.7.15 (Debian 12) an
+                 * insert after an earlier insert at 0 can drop the item, its
+                 * prev links being stale.  Move the tail instead. */
+                cJSON *tail = cJSON_CreateArray();
+
+                if (!tail) {
+                        cJSON_Delete(rr);
+                        return;
+                }
+                while (cJSON_GetArraySize(arr) > i)
+                        cJSON_AddItemToArray(tail, cJSON_DetachItemFromArray(arr, i));
                 cJSON_AddItemToArray(arr, rr);
+                while (tail->child)
+                        cJSON_AddItemToArray(arr, cJSON_DetachItemFromArray(tail, 0));
+                cJSON_Delete(tail);
+        } else {
+                cJSON_AddItemToArray(arr, rr);
+        }
 }
 
 static void

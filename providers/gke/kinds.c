@@ -133,6 +133,8 @@ const struct cc_kind cc_gke_kind_dns_authorization = {
 static const char *const cert_immutable[] = { "managed", "scope", NULL };
 static const char *const cert_unordered[] = { "managed.domains", "managed.dnsAuthorizations",
                                               NULL };
+/* usedBy lists the map entries that name the certificate: not a dependency */
+static const char *const cert_backrefs[] = { "usedBy", NULL };
 static const struct cc_gke_kind_ops certificate_ops = {
         .family = CC_GKE_FAM_CERTMGR,
         .collection = "certificates",
@@ -145,6 +147,7 @@ const struct cc_kind cc_gke_kind_certificate = {
         .label = "certificate",
         .immutable = cert_immutable,
         .unordered = cert_unordered,
+        .backrefs = cert_backrefs,
 };
 
 static const char *const cm_backrefs[] = { "gclbTargets", NULL };

@@ -239,6 +239,36 @@ adopt(struct cc_graph *g, const char *key, const struct cc_gke_item *it)
         return rc;
 }
 
+/* A forwarding rule's observed IPAddress is the literal IP, not the
+ * address's URL, so the graph would not see that it uses the address and a
+ * destroy could delete the address first (400 in use).  Record the link as
+ * a reference the planner follows (cc_graph_observed_refs); diff ignores
+ * it, since no desired body names the field. */
+static cc_err
+link_address(struct cc_graph *g, struct cc_node *fr)
+{
+        const char *ip;
+        size_t i;
+
+        if (fr->kind != &cc_gke_kind_forwarding_rule || !fr->observed)
+                return CC_OK;
+        ip = jstr(fr->observed, "IPAddress");
+        if (!ip)
+                return CC_OK;
+        for (i = 0; i < g->n; i++) {
+                const struct cc_node *a = g->nodes[i];
+                const char *aip =
+                    a->kind == &cc_gke_kind_address ? jstr(a->observed, "address") : NULL;
+
+                if (!aip || strcmp(aip, ip))
+                        continue;
+                cJSON_DeleteItemFromObjectCaseSensitive(fr->observed, CC_GKE_ADDRESS_REF);
+                return cJSON_AddStringToObject(fr->observed, CC_GKE_ADDRESS_REF, a->key) ? CC_OK
+                                                                                         : CC_NOMEM;
+        }
+        return CC_OK;
+}
+
 cc_err
 cc_gke_observe_apply(const struct cc_gke_cache *cache, const struct cc_gke_scope *s,
                      struct cc_graph *g, struct cc_gke_observe_result *res)
@@ -293,6 +323,8 @@ cc_gke_observe_apply(const struct cc_gke_cache *cache, const struct cc_gke_scope
                                                "%s '%s' exists and is not managed by cloudctl",
                                                n->kind->label, n->name);
         }
+        for (i = 0; !rc && i < g->n; i++)
+                rc = link_address(g, g->nodes[i]);
         for (i = 0; !rc && i < g->n; i++) {
                 struct cc_node *n = g->nodes[i];
 

@@ -58,6 +58,9 @@
 #define CC_GKE_LABEL_FILTER "labels.managed-by=\"cloudctl\""
 #define CC_GKE_TXT_PREFIX   "cloudctl-owner-"
 #define CC_GKE_TXT_MARK     "cloudctl.dev/owner="
+/* added to a forwarding rule's observed body: the key of the address whose
+ * IP it uses (the API returns only the IP) */
+#define CC_GKE_ADDRESS_REF "cloudctl.dev/addressRef"
 
 struct cc_gke_item {
         const struct cc_kind *kind;
