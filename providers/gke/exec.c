@@ -46,7 +46,29 @@ struct job {
         uint64_t poll_ms;
         char what[512];
         const char *verb;
+        char rid[37]; /* requestId of the last compute mutation */
 };
+
+void
+cc_gke_exec_release(struct cc_gke_exec *x)
+{
+        cc_strv_release(&x->failed_ids);
+}
+
+/* a requestId for key/what/body that did not fail before in this process */
+static void
+fresh_id(struct job *j, const char *what, const cJSON *body)
+{
+        char salt[64];
+        int k;
+
+        for (k = 0; k < 100; k++) {
+                snprintf(salt, sizeof(salt), "%s/%d", what, k);
+                cc_gke_request_id(j->n->key, salt, body, j->rid);
+                if (!cc_strv_contains(&j->x->failed_ids, j->rid))
+                        return;
+        }
+}
 
 /* --- small helpers ------------------------------------------------------- */
 
@@ -120,7 +142,8 @@ job_end(struct job *j, cc_err rc, const struct cc_diag *d)
                         CC_S("kind", j->n->kind->label), CC_S("name", j->n->name));
         else
                 CC_WARN("gke", "step failed", CC_S("kind", j->n->kind->label),
-                        CC_S("name", j->n->name), CC_S("error", d ? d->message : ""));
+                        CC_S("name", j->n->name), CC_S("request_id", j->rid),
+                        CC_S("error", d ? d->message : ""));
         j->x->running--;
         if (!d) {
                 cc_diag_clear(&dd);
@@ -323,6 +346,8 @@ compute_op_started(struct job *j, const cJSON *op)
         if (rc) {
                 struct cc_diag d;
 
+                if (j->rid[0] && cc_strv_push(&j->x->failed_ids, j->rid))
+                        CC_WARN("gke", "cannot remember a failed request id");
                 cc_diag_clear(&d);
                 cc_diag_set(&d, rc, 0, "%s: %s", j->what, msg);
                 job_fail_d(j, &d);
@@ -415,12 +440,13 @@ compute_inserted(struct cc_gke_result *r, void *ud)
 static void
 start_create_compute(struct job *j)
 {
-        char path[PATHMAX + 64], rid[37], salt[16];
+        char path[PATHMAX + 64], what[32];
         const char *slash = strrchr(j->n->key, '/');
 
-        snprintf(salt, sizeof(salt), "create/%d", j->salt);
-        cc_gke_request_id(j->n->key, salt, j->n->desired, rid);
-        snprintf(path, sizeof(path), "%.*s?requestId=%s", (int)(slash - j->n->key), j->n->key, rid);
+        snprintf(what, sizeof(what), "create%d", j->salt);
+        fresh_id(j, what, j->n->desired);
+        snprintf(path, sizeof(path), "%.*s?requestId=%s", (int)(slash - j->n->key), j->n->key,
+                 j->rid);
         j->nsubs = j->sub = 0;
         j->polls = 0;
         job_call(j, "POST", path, j->n->desired, false, true, NULL, compute_inserted);
@@ -478,7 +504,7 @@ static void
 compute_sub(struct job *j)
 {
         const cJSON *des = j->n->desired, *obs = j->n->observed;
-        char path[PATHMAX + 128], rid[37], salt[32];
+        char path[PATHMAX + 128], salt[32];
         const char *method = "POST";
         cJSON *body = NULL;
         const char *fp;
@@ -533,12 +559,12 @@ compute_sub(struct job *j)
                 job_fail(j, CC_NOMEM, "out of memory");
                 return;
         }
-        snprintf(salt, sizeof(salt), "update/%d", (int)j->subs[j->sub]);
-        cc_gke_request_id(j->n->key, salt, body, rid);
+        snprintf(salt, sizeof(salt), "update%d", (int)j->subs[j->sub]);
+        fresh_id(j, salt, body);
         {
                 size_t len = strlen(path);
 
-                snprintf(path + len, sizeof(path) - len, "?requestId=%s", rid);
+                snprintf(path + len, sizeof(path) - len, "?requestId=%s", j->rid);
         }
         job_call(j, method, path, body, false, true, NULL, compute_sub_done);
         cJSON_Delete(body);
@@ -1105,6 +1131,7 @@ start_delete(struct job *j)
         j->poll_ms = 0;
         switch (j->ops->family) {
         case CC_GKE_FAM_COMPUTE:
+                j->rid[0] = '\0';
                 job_call(j, "DELETE", j->n->key, NULL, false, false, NULL, compute_deleted);
                 break;
         case CC_GKE_FAM_CERTMGR:

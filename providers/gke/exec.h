@@ -39,6 +39,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/strv.h"
 #include "core/walk.h"
 #include "providers/gke/api.h"
 #include "providers/gke/observe.h"
@@ -51,7 +52,13 @@ struct cc_gke_exec {
         uint64_t poll_cap_ms;  /* 0 = 2000 */
         unsigned max_polls;    /* per operation; 0 = 2000 */
         size_t running;        /* steps in flight */
+        /* requestIds whose operation ended in an error: the API would answer
+         * a repeat with the same failed operation, so a retry (a later pass)
+         * salts the id until it is not in here.  Release with cc_gke_exec_release. */
+        struct cc_strv failed_ids;
 };
+
+void cc_gke_exec_release(struct cc_gke_exec *x);
 
 /* cc_gke_exec_step -- the walk executor; ud is a struct cc_gke_exec. */
 cc_err cc_gke_exec_step(struct cc_walk *w, size_t i, void *ud, struct cc_diag *d);

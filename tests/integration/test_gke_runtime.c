@@ -300,6 +300,7 @@ rt_release(struct rt *r)
         cc_http_release(&r->http);
         cc_gke_api_release(&r->api);
         cc_gke_cache_release(&r->cache);
+        cc_gke_exec_release(&r->exec);
         assert_int_equal(cc_loop_release(&r->loop), CC_OK);
 }
 
@@ -477,6 +478,9 @@ converge(struct rt *rt, const struct gwspec *gs, int n)
 
                 run_pass(rt, gs, &p, false);
                 empty = p.rc == CC_OK && p.plan.n == 0;
+                if (getenv("CC_TEST_VERBOSE"))
+                        print_message("pass %d: rc %d (%s), %zu steps, %zu failed\n%s", k, p.rc,
+                                      p.d.message, p.plan.n, p.failed, p.fail_msgs);
                 pass_release(&p);
                 if (empty)
                         return k;
