@@ -9,9 +9,5 @@ extern const struct gcp_module gcp_module_certmgr;
 extern const struct gcp_module gcp_module_auth;
 
 const struct gcp_module *const gcp_modules[] = {
-        &gcp_module_compute,
-        &gcp_module_dns,
-        &gcp_module_certmgr,
-        &gcp_module_auth,
-        NULL,
+        &gcp_module_compute, &gcp_module_dns, &gcp_module_certmgr, &gcp_module_auth, NULL,
 };
