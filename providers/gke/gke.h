@@ -33,6 +33,44 @@ extern const struct cc_kind cc_gke_kind_certificate_map;
 extern const struct cc_kind cc_gke_kind_certificate_map_entry;
 extern const struct cc_kind cc_gke_kind_rrset;
 
+/* Execution hooks of a kind (struct cc_kind.ops): which API serves it, its
+ * collection, and how an update is carried out (exec.c). */
+enum cc_gke_family {
+        CC_GKE_FAM_COMPUTE = 1, /* projects/P/global/<collection>/<name>, Operations */
+        CC_GKE_FAM_CERTMGR,     /* projects/P/locations/global/<collection>/<name>, LROs */
+        CC_GKE_FAM_DNS,         /* projects/P/managedZones/Z/rrsets/<name.>/<TYPE>, changes */
+};
+
+enum cc_gke_update {
+        CC_GKE_UPD_NONE = 0,        /* nothing mutable in place */
+        CC_GKE_UPD_PUT_FP,          /* PUT the whole body with the fingerprint (url maps) */
+        CC_GKE_UPD_PATCH_FP,        /* PATCH with the fingerprint (backend services) */
+        CC_GKE_UPD_PATCH,           /* PATCH, last write wins (health checks, firewalls) */
+        CC_GKE_UPD_HTTP_PROXY,      /* setUrlMap, else PATCH with the fingerprint */
+        CC_GKE_UPD_HTTPS_PROXY,     /* setUrlMap, setCertificateMap, setQuicOverride, PATCH */
+        CC_GKE_UPD_FORWARDING_RULE, /* setTarget, setLabels */
+        CC_GKE_UPD_ADDRESS,         /* setLabels */
+        CC_GKE_UPD_CERTMGR,         /* PATCH ?updateMask=<changed top-level fields> */
+        CC_GKE_UPD_DNS,             /* changes.create: deletion of observed + addition */
+};
+
+struct cc_gke_kind_ops {
+        enum cc_gke_family family;
+        const char *collection; /* URL segment: "urlMaps", "certificates", "rrsets" */
+        const char *id_param;   /* Certificate Manager create: "certificateId" */
+        enum cc_gke_update update;
+};
+
+/* every gke kind, NULL-terminated, and lookup by family and collection */
+extern const struct cc_kind *const cc_gke_kinds[];
+const struct cc_kind *cc_gke_kind_find(enum cc_gke_family fam, const char *collection);
+
+static inline const struct cc_gke_kind_ops *
+cc_gke_kind_ops(const struct cc_kind *k)
+{
+        return (const struct cc_gke_kind_ops *)k->ops;
+}
+
 #define CC_GKE_COMPUTE_BASE "https://www.googleapis.com/compute/v1/"
 #define CC_GKE_CERTMGR_REF  "//certificatemanager.googleapis.com/"
 #define CC_GKE_HC_PORT      15021
