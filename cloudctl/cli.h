@@ -26,5 +26,8 @@ int cc_cli_wants_help(int argc, char **argv);
 int cc_cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 extern const struct cc_cmd cc_cmd_version;
+extern const struct cc_cmd cc_cmd_plan;
+extern const struct cc_cmd cc_cmd_apply;
+extern const struct cc_cmd cc_cmd_destroy;
 
 #endif

@@ -9,8 +9,7 @@
 #include "core/banned.h"
 
 const struct cc_cmd *const cc_commands[] = {
-        &cc_cmd_version,
-        NULL,
+        &cc_cmd_plan, &cc_cmd_apply, &cc_cmd_destroy, &cc_cmd_version, NULL,
 };
 
 static const char main_usage[] =
@@ -22,7 +21,7 @@ static const char main_usage[] =
     "\n"
     "global options:\n"
     "  --log=SPEC   log levels: LEVEL or COMP:LEVEL,... (levels: off, error, warn,\n"
-    "               info, debug, trace; default info). Logs are logfmt on stderr.\n"
+    "               info, debug, trace; default warn). Logs are logfmt on stderr.\n"
     "  -h, --help   show this help\n"
     "\n"
     "exit codes: 0 success, 1 failure, 2 usage error\n";
@@ -84,6 +83,8 @@ main(int argc, char **argv)
         struct cc_diag d;
         int i = 1;
 
+        /* the commands print their own progress; logs are for what goes wrong */
+        cc_log_configure("warn", NULL);
         if (cc_alloc_init() != CC_OK) {
                 fputs("cloudctl: cannot initialise libcurl\n", stderr);
                 return CC_EXIT_FAIL;

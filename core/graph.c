@@ -384,6 +384,25 @@ cc_graph_observed_refs(struct cc_graph *g)
                 cc_strv_release(&n->refs);
                 if (!n->observed)
                         continue;
+                /* a child resource ("…/certificateMaps/m/certificateMapEntries/e")
+                 * references its parent ("…/certificateMaps/m") by its very key */
+                {
+                        char parent[1024];
+                        char *slash;
+                        struct cc_node *p;
+
+                        if (snprintf(parent, sizeof(parent), "%s", n->key) < (int)sizeof(parent) &&
+                            (slash = strrchr(parent, '/')) != NULL) {
+                                *slash = '\0';
+                                slash = strrchr(parent, '/');
+                                if (slash) {
+                                        *slash = '\0';
+                                        p = cc_graph_get(g, parent);
+                                        if (p && p != n && !cc_strv_contains(&n->refs, p->key))
+                                                rc = cc_strv_push(&n->refs, p->key);
+                                }
+                        }
+                }
                 for (c = n->observed->child; c && !rc; c = c->next) {
                         if (c->string && (!strcmp(c->string, "selfLink") ||
                                           in_list(n->kind->backrefs, c->string)))

@@ -46,7 +46,9 @@ struct job {
         uint64_t poll_ms;
         char what[512];
         const char *verb;
-        char rid[37]; /* requestId of the last compute mutation */
+        char rid[37];        /* requestId of the last compute mutation */
+        struct cc_node *txt; /* DNS: the ownership record written with this one */
+        bool txt_alone;      /* DNS delete: the record was gone, its mark goes alone */
 };
 
 void
@@ -59,11 +61,11 @@ cc_gke_exec_release(struct cc_gke_exec *x)
 static void
 fresh_id(struct job *j, const char *what, const cJSON *body)
 {
-        char salt[64];
+        char salt[128];
         int k;
 
         for (k = 0; k < 100; k++) {
-                snprintf(salt, sizeof(salt), "%s/%d", what, k);
+                snprintf(salt, sizeof(salt), "%s/%d/%s", what, k, j->x->run_salt);
                 cc_gke_request_id(j->n->key, salt, body, j->rid);
                 if (!cc_strv_contains(&j->x->failed_ids, j->rid))
                         return;
@@ -909,20 +911,73 @@ zone_path(const struct job *j, char *out, size_t outsz)
         snprintf(out, outsz, "%.*s", p ? (int)(p - j->n->key) : 0, j->n->key);
 }
 
+/* the ownership TXT record ("cloudctl-owner-<type>.<name>") of a DNS
+ * record node, when the graph holds it */
+static struct cc_node *
+txt_partner(const struct job *j)
+{
+        const cJSON *type = cJSON_GetObjectItemCaseSensitive(
+            j->n->desired ? j->n->desired : j->n->observed, "type");
+        const cJSON *name = cJSON_GetObjectItemCaseSensitive(
+            j->n->desired ? j->n->desired : j->n->observed, "name");
+        char zone[PATHMAX], txt[PATHMAX], key[PATHMAX * 2 + 16];
+
+        if (!cJSON_IsString(type) || !cJSON_IsString(name) || !strcmp(type->valuestring, "TXT"))
+                return NULL;
+        zone_path(j, zone, sizeof(zone));
+        cc_gke_txt_name(txt, sizeof(txt), type->valuestring, name->valuestring);
+        snprintf(key, sizeof(key), "%s/rrsets/%s/TXT", zone, txt);
+        return cc_graph_get(j->w->graph, key);
+}
+
+/* the record node a TXT ownership node stands for, when the graph holds it */
+static struct cc_node *
+record_partner(const struct job *j)
+{
+        const cJSON *b = j->n->desired ? j->n->desired : j->n->observed;
+        const cJSON *name = cJSON_GetObjectItemCaseSensitive(b, "name");
+        const cJSON *type = cJSON_GetObjectItemCaseSensitive(b, "type");
+        const char *p, *dot;
+        char zone[PATHMAX], key[PATHMAX * 2], rtype[16];
+        size_t i, n;
+
+        if (!cJSON_IsString(name) || !cJSON_IsString(type) || strcmp(type->valuestring, "TXT") ||
+            strncmp(name->valuestring, CC_GKE_TXT_PREFIX, strlen(CC_GKE_TXT_PREFIX)))
+                return NULL;
+        p = name->valuestring + strlen(CC_GKE_TXT_PREFIX);
+        dot = strchr(p, '.');
+        n = dot ? (size_t)(dot - p) : 0;
+        if (!n || n >= sizeof(rtype))
+                return NULL;
+        for (i = 0; i < n; i++)
+                rtype[i] = (char)(p[i] >= 'a' && p[i] <= 'z' ? p[i] - 'a' + 'A' : p[i]);
+        rtype[n] = '\0';
+        zone_path(j, zone, sizeof(zone));
+        snprintf(key, sizeof(key), "%s/rrsets/%s/%s", zone, dot + 1, rtype);
+        return cc_graph_get(j->w->graph, key);
+}
+
+/* One atomic change.  A record and its ownership TXT record are created
+ * and deleted together (txt_add / txt_del), so that no crash can leave a
+ * record we made without the mark that says it is ours, nor a mark over a
+ * record somebody else made. */
 static void
-dns_send(struct job *j, const cJSON *add, const cJSON *del)
+dns_send_txt(struct job *j, const cJSON *add, const cJSON *del, const cJSON *txt_add,
+             const cJSON *txt_del)
 {
         cJSON *ch = cJSON_CreateObject(), *a = NULL, *dl = NULL;
         char path[PATHMAX];
         bool bad = !ch;
 
-        if (!bad && add) {
+        if (!bad && (add || txt_add)) {
                 a = cJSON_AddArrayToObject(ch, "additions");
-                bad = !a || !cJSON_AddItemToArray(a, rr_of(add)) || !a->child;
+                bad = !a || (add && !cJSON_AddItemToArray(a, rr_of(add))) ||
+                      (txt_add && !cJSON_AddItemToArray(a, rr_of(txt_add))) || !a->child;
         }
-        if (!bad && del) {
+        if (!bad && (del || txt_del)) {
                 dl = cJSON_AddArrayToObject(ch, "deletions");
-                bad = !dl || !cJSON_AddItemToArray(dl, rr_of(del)) || !dl->child;
+                bad = !dl || (del && !cJSON_AddItemToArray(dl, rr_of(del))) ||
+                      (txt_del && !cJSON_AddItemToArray(dl, rr_of(txt_del))) || !dl->child;
         }
         if (bad) {
                 cJSON_Delete(ch);
@@ -936,6 +991,67 @@ dns_send(struct job *j, const cJSON *add, const cJSON *del)
         /* a repeated change fails with 409/404, which is handled: safe to retry */
         job_call(j, "POST", path, ch, false, true, NULL, dns_change);
         cJSON_Delete(ch);
+}
+
+static void
+dns_send(struct job *j, const cJSON *add, const cJSON *del)
+{
+        j->txt = NULL;
+        dns_send_txt(j, add, del, NULL, NULL);
+}
+
+/* create a record, with its ownership record when that does not exist yet */
+static void
+dns_create(struct job *j)
+{
+        struct cc_node *t = txt_partner(j);
+
+        if (t && t->desired && !t->observed) {
+                j->txt = t;
+                dns_send_txt(j, j->n->desired, NULL, t->desired, NULL);
+                return;
+        }
+        dns_send(j, j->n->desired, NULL);
+}
+
+/* delete a record, with its ownership record when we see it */
+static void
+dns_delete(struct job *j)
+{
+        struct cc_node *t = txt_partner(j);
+
+        if (t && t->observed && (t->flags & CC_NODE_OWNED)) {
+                j->txt = t;
+                dns_send_txt(j, NULL, j->n->observed, NULL, t->observed);
+                return;
+        }
+        dns_send(j, NULL, j->n->observed);
+}
+
+/* the ownership record rode along: record its new state too */
+static void
+txt_observed(struct job *j, cJSON *body)
+{
+        struct cc_node *t = j->txt;
+
+        j->txt = NULL;
+        if (!t)
+                return;
+        if (j->x->cache) {
+                if (body) {
+                        cJSON *copy = cJSON_Duplicate(body, 1);
+
+                        if (!copy || cc_gke_cache_put(j->x->cache, t->kind, t->key, copy, t->owner))
+                                j->x->cache->warm = false;
+                } else {
+                        cc_gke_cache_remove(j->x->cache, t->key);
+                }
+        }
+        cc_node_set_observed(t, body);
+        if (body)
+                t->flags |= CC_NODE_OWNED;
+        else
+                t->flags &= ~(unsigned)CC_NODE_OWNED;
 }
 
 static void dns_read(struct cc_gke_result *r, void *ud);
@@ -975,6 +1091,8 @@ same_rrdatas(const cJSON *a, const cJSON *b)
 static void
 dns_done(struct job *j)
 {
+        if (j->txt)
+                txt_observed(j, j->deleting ? NULL : rr_of(j->txt->desired));
         if (j->deleting) {
                 deleted(j);
                 return;
@@ -1022,7 +1140,7 @@ dns_read(struct cc_gke_result *r, void *ud)
         cc_node_set_observed(j->n, r->body);
         r->body = NULL;
         if (j->deleting)
-                dns_send(j, NULL, j->n->observed);
+                dns_delete(j);
         else
                 dns_send(j, j->n->desired, j->n->observed);
 }
@@ -1045,7 +1163,19 @@ dns_change(struct cc_gke_result *r, void *ud)
                 dns_get(j);
                 return;
         }
+        if (r->rc == CC_NOTFOUND && j->deleting && !j->opref[0] && j->txt && !j->txt_alone &&
+            j->txt->observed) {
+                /* the record is gone already; its ownership record goes alone */
+                struct cc_node *t = j->txt;
+
+                j->txt_alone = true;
+                dns_send_txt(j, NULL, NULL, NULL, t->observed);
+                j->txt = t;
+                return;
+        }
         if (r->rc == CC_NOTFOUND && j->deleting && !j->opref[0]) {
+                if (j->txt)
+                        txt_observed(j, NULL);
                 deleted(j); /* the deletion found nothing: already gone */
                 return;
         }
@@ -1097,7 +1227,7 @@ start_create(struct job *j)
                 start_create_certmgr(j);
                 break;
         case CC_GKE_FAM_DNS:
-                dns_send(j, j->n->desired, NULL);
+                dns_create(j);
                 break;
         }
 }
@@ -1139,7 +1269,7 @@ start_delete(struct job *j)
                 job_call(j, "DELETE", path, NULL, false, false, NULL, certmgr_started);
                 break;
         case CC_GKE_FAM_DNS:
-                dns_send(j, NULL, j->n->observed);
+                dns_delete(j);
                 break;
         }
 }
@@ -1165,6 +1295,20 @@ cc_gke_exec_step(struct cc_walk *w, size_t i, void *ud, struct cc_diag *d)
                                    cc_action_name(st->action), n->kind->label, n->name);
         if (st->action == CC_ACT_NOOP)
                 return CC_OK;
+        if (ops->family == CC_GKE_FAM_DNS) {
+                /* an ownership record is written in one change with its record
+                 * (dns_create/dns_delete): nothing left to do when that
+                 * happened, or will happen, in this walk */
+                struct job probe = { .x = x, .w = w, .i = i, .n = n };
+                struct cc_node *rec = record_partner(&probe);
+
+                if (st->action == CC_ACT_CREATE && n->observed && n->desired &&
+                    same_rrdatas(n->observed, n->desired))
+                        return CC_OK;
+                if (st->action == CC_ACT_DELETE && rec && rec->action == CC_ACT_DELETE &&
+                    rec->observed)
+                        return CC_OK;
+        }
         j = cc_calloc(1, sizeof(*j));
         if (!j)
                 return cc_diag_set(d, CC_NOMEM, 0, "cannot %s %s '%s': out of memory",

@@ -56,6 +56,13 @@ struct cc_gke_exec {
          * a repeat with the same failed operation, so a retry (a later pass)
          * salts the id until it is not in here.  Release with cc_gke_exec_release. */
         struct cc_strv failed_ids;
+        /* mixed into every requestId: one value per run of the program.  A
+         * requestId makes HTTP-level retries of an insert idempotent within
+         * a run; across runs the deterministic name does that (a second
+         * insert meets alreadyExists and reads the resource back), while a
+         * requestId repeated from an earlier run would be answered with that
+         * run's operation -- a failed one forever.  "" = none (tests). */
+        char run_salt[32];
 };
 
 void cc_gke_exec_release(struct cc_gke_exec *x);

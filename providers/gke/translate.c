@@ -707,6 +707,8 @@ cc_gke_translate(const struct cc_lb_settings *s, const struct cc_lb_gateway *gw,
                                 snprintf(disp, sizeof(disp), "%s TXT", txt_name);
                                 cc_node_set_name(n, disp);
                         }
+                        /* written in one change with its record (exec.c): after it */
+                        dep(&t, n, k_rr);
                 }
                 cc_free(rrs);
         }
