@@ -24,6 +24,7 @@ cc_require(cares libcares libc-ares-dev)
 cc_require(uv libuv libuv1-dev)
 cc_require(yaml yaml-0.1 libyaml-dev)
 cc_require(mhd libmicrohttpd libmicrohttpd-dev)
+cc_require(gnutls gnutls libgnutls28-dev) # client certificates on the mock servers
 cc_require(cmocka cmocka libcmocka-dev)
 
 # curl must be the OpenSSL flavour: TLS options (CA file, client certs) rely on it.

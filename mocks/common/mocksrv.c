@@ -5,6 +5,8 @@
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <fnmatch.h>
+#include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -29,6 +31,7 @@ struct log_entry {
         char *path;
         char *query;
         char *body;
+        char *subject; /* verified client certificate subject or NULL */
         int status;
         char api[32];
         bool mutating;
@@ -51,6 +54,7 @@ struct cc_mocksrv {
         size_t log_max;
         char *tls_cert_pem;
         char *tls_key_pem;
+        char *client_ca_pem;
 
         struct log_entry *log;
         size_t nlog, log_cap;
@@ -271,6 +275,7 @@ log_entry_release(struct log_entry *e)
         cc_free(e->path);
         cc_free(e->query);
         cc_free(e->body);
+        cc_free(e->subject);
 }
 
 static void
@@ -337,7 +342,8 @@ record(struct cc_mocksrv *srv, const struct cc_mock_req *req, const struct cc_mo
         e->status = resp->drop ? 0 : resp->status;
         e->mutating = mut;
         e->internal = req->internal != 0;
-        if (!e->path || !e->query || !e->body) {
+        e->subject = req->client_subject ? cc_strdup(req->client_subject) : NULL;
+        if (!e->path || !e->query || !e->body || (req->client_subject && !e->subject)) {
                 log_entry_release(e);
                 return;
         }
@@ -372,6 +378,8 @@ admin_requests(struct cc_mocksrv *srv, const struct cc_mock_req *req, struct cc_
                 cJSON_AddBoolToObject(o, "mutating", e->mutating);
                 if (e->internal)
                         cJSON_AddBoolToObject(o, "internal", true);
+                if (e->subject)
+                        cJSON_AddStringToObject(o, "clientSubject", e->subject);
                 cJSON_AddStringToObject(o, "body", e->body);
                 cJSON_AddItemToArray(arr, o);
         }
@@ -638,6 +646,49 @@ fill_error(struct cc_mocksrv *srv, const struct cc_mock_req *req, int status,
         resp->status = status;
 }
 
+/* peer_subject -- the subject of the client certificate of con if it
+ * verifies against the trusted CAs (MHD_OPTION_HTTPS_MEM_TRUST).  MHD only
+ * asks for the certificate; checking it is up to us. */
+static bool
+peer_subject(struct MHD_Connection *con, char *out, size_t size)
+{
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(con, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+        gnutls_session_t s;
+        const gnutls_datum_t *certs;
+        gnutls_x509_crt_t crt = NULL;
+        gnutls_datum_t dn = { NULL, 0 };
+        unsigned int n = 0, status = 1;
+        bool ok = false;
+
+        if (!ci || !ci->tls_session)
+                goto out;
+        s = (gnutls_session_t)ci->tls_session;
+        certs = gnutls_certificate_get_peers(s, &n);
+        if (!certs || !n)
+                goto out;
+        if (gnutls_certificate_verify_peers2(s, &status) != GNUTLS_E_SUCCESS || status)
+                goto out;
+        if (gnutls_x509_crt_init(&crt) != GNUTLS_E_SUCCESS) {
+                crt = NULL;
+                goto out;
+        }
+        if (gnutls_x509_crt_import(crt, &certs[0], GNUTLS_X509_FMT_DER) != GNUTLS_E_SUCCESS)
+                goto out;
+        /* RFC 4514 order, most specific first: "CN=alice,O=team" */
+        if (gnutls_x509_crt_get_dn3(crt, &dn, 0) != GNUTLS_E_SUCCESS || dn.size >= size)
+                goto out;
+        memcpy(out, dn.data, dn.size);
+        out[dn.size] = '\0';
+        ok = true;
+out:
+        if (dn.data)
+                gnutls_free(dn.data);
+        if (crt)
+                gnutls_x509_crt_deinit(crt);
+        return ok;
+}
+
 void
 cc_mocksrv_dispatch(struct cc_mocksrv *srv, const struct cc_mock_req *req,
                     struct cc_mock_resp *resp)
@@ -656,6 +707,7 @@ access_cb(void *cls, struct MHD_Connection *con, const char *url, const char *me
         struct cc_mock_resp resp;
         const char *q;
         enum MHD_Result ret = MHD_NO;
+        char subject[512];
         int delay = 0;
         bool faulted = false;
         size_t i;
@@ -684,6 +736,8 @@ access_cb(void *cls, struct MHD_Connection *con, const char *url, const char *me
         req.body = cc_buf_str(&cs->body);
         req.body_len = cs->body.len;
         req.conn = con;
+        if (srv->client_ca_pem && peer_subject(con, subject, sizeof(subject)))
+                req.client_subject = subject;
         cc_mock_resp_init(&resp);
 
         pthread_mutex_lock(&srv->lock);
@@ -771,6 +825,8 @@ cc_mocksrv_start(const struct cc_mocksrv_opts *opts, const struct cc_mock_app *a
 {
         struct cc_mocksrv *srv = NULL;
         struct sockaddr_in sa;
+        struct MHD_OptionItem tls[4];
+        size_t ntls = 0;
         const union MHD_DaemonInfo *info;
         unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
                          MHD_USE_POLL | MHD_USE_ERROR_LOG;
@@ -780,6 +836,8 @@ cc_mocksrv_start(const struct cc_mocksrv_opts *opts, const struct cc_mock_app *a
                 return cc_diag_set(d, CC_INVAL, 0, "mock server needs a handler");
         if ((opts->tls_cert == NULL) != (opts->tls_key == NULL))
                 return cc_diag_set(d, CC_INVAL, 0, "--tls-cert and --tls-key go together");
+        if (opts->client_ca && !opts->tls_cert)
+                return cc_diag_set(d, CC_INVAL, 0, "--client-ca needs --tls-cert and --tls-key");
         srv = cc_calloc(1, sizeof(*srv));
         if (!srv)
                 return cc_diag_set(d, CC_NOMEM, 0, "out of memory");
@@ -801,24 +859,32 @@ cc_mocksrv_start(const struct cc_mocksrv_opts *opts, const struct cc_mock_app *a
                         goto out;
                 }
                 flags |= MHD_USE_TLS;
+                tls[ntls++] =
+                    (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_CERT, 0, srv->tls_cert_pem };
+                tls[ntls++] =
+                    (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_KEY, 0, srv->tls_key_pem };
         }
+        if (opts->client_ca) {
+                srv->client_ca_pem = read_pem(opts->client_ca, d);
+                if (!srv->client_ca_pem) {
+                        rc = d ? d->code : CC_IO;
+                        goto out;
+                }
+                /* MHD then asks for a client certificate in the handshake */
+                tls[ntls++] =
+                    (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_TRUST, 0, srv->client_ca_pem };
+        }
+        tls[ntls] = (struct MHD_OptionItem){ MHD_OPTION_END, 0, NULL };
 
         memset(&sa, 0, sizeof(sa));
         sa.sin_family = AF_INET;
         sa.sin_port = htons((uint16_t)opts->port);
         sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        if (srv->tls_cert_pem)
-                srv->mhd = MHD_start_daemon(
-                    flags, 0, NULL, NULL, access_cb, srv, MHD_OPTION_SOCK_ADDR, &sa,
-                    MHD_OPTION_URI_LOG_CALLBACK, uri_logger, srv, MHD_OPTION_NOTIFY_COMPLETED,
-                    completed, srv, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)600,
-                    MHD_OPTION_HTTPS_MEM_CERT, srv->tls_cert_pem, MHD_OPTION_HTTPS_MEM_KEY,
-                    srv->tls_key_pem, MHD_OPTION_END);
-        else
-                srv->mhd = MHD_start_daemon(
-                    flags, 0, NULL, NULL, access_cb, srv, MHD_OPTION_SOCK_ADDR, &sa,
-                    MHD_OPTION_URI_LOG_CALLBACK, uri_logger, srv, MHD_OPTION_NOTIFY_COMPLETED,
-                    completed, srv, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)600, MHD_OPTION_END);
+        srv->mhd = MHD_start_daemon(flags, 0, NULL, NULL, access_cb, srv, MHD_OPTION_SOCK_ADDR, &sa,
+                                    MHD_OPTION_URI_LOG_CALLBACK, uri_logger, srv,
+                                    MHD_OPTION_NOTIFY_COMPLETED, completed, srv,
+                                    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)600, MHD_OPTION_ARRAY,
+                                    tls, MHD_OPTION_END);
         if (!srv->mhd) {
                 rc = cc_diag_set(d, CC_IO, 0, "cannot listen on 127.0.0.1:%d", opts->port);
                 goto out;
@@ -833,6 +899,7 @@ out:
         if (srv) {
                 cc_free(srv->tls_cert_pem);
                 cc_free(srv->tls_key_pem);
+                cc_free(srv->client_ca_pem);
                 pthread_mutex_destroy(&srv->lock);
                 cc_free(srv);
         }
@@ -853,6 +920,7 @@ cc_mocksrv_stop(struct cc_mocksrv *srv)
         cc_free(srv->log);
         cc_free(srv->tls_cert_pem);
         cc_free(srv->tls_key_pem);
+        cc_free(srv->client_ca_pem);
         pthread_mutex_destroy(&srv->lock);
         cc_free(srv);
 }

@@ -17,7 +17,9 @@
  *
  * Admin API, served before the application sees the request:
  *   GET    /_mock/requests[?since=N]  request log as JSON (seq, method, path,
- *                                     query, status, api, mutating, body)
+ *                                     query, status, api, mutating, body, and
+ *                                     clientSubject when a client certificate
+ *                                     was verified)
  *   DELETE /_mock/requests            clear the log
  *   GET    /_mock/counters            {"<api>": {"read": n, "mutating": n}, ...}
  *   POST   /_mock/faults              add a fault rule (JSON, see below)
@@ -62,6 +64,11 @@ struct cc_mock_req {
         size_t body_len;
         struct MHD_Connection *conn; /* for header and argument lookups */
         int internal;                /* set for requests dispatched by the app itself */
+        /* the subject DN (RFC 4514, "CN=alice,O=team") of the client
+         * certificate the connection presented, verified against
+         * opts.client_ca; NULL without client_ca, without a certificate, or
+         * when it does not verify (untrusted issuer, expired) */
+        const char *client_subject;
 };
 
 /* Response built by a handler.  The handler fills status, content_type and
@@ -106,9 +113,11 @@ struct cc_mocksrv_opts {
         int port;             /* 0 = any free port */
         const char *tls_cert; /* PEM file paths; both or neither */
         const char *tls_key;
-        size_t max_body; /* request bodies over this get 413; 0 = 8 MiB */
-        size_t log_max;  /* request log entries kept; 0 = 100000 */
-        unsigned seed;   /* for fraction faults; 0 = fixed default */
+        const char *client_ca; /* PEM file: ask for client certificates and verify them
+                                  against it (needs tls_cert); NULL = none */
+        size_t max_body;       /* request bodies over this get 413; 0 = 8 MiB */
+        size_t log_max;        /* request log entries kept; 0 = 100000 */
+        unsigned seed;         /* for fraction faults; 0 = fixed default */
 };
 
 /* cc_mocksrv_start -- bind and start serving.  The app struct is copied. */

@@ -619,13 +619,20 @@ serve_item(struct kube *k, const struct cc_mock_req *req, const struct target *t
         reply(resp, code, out);
 }
 
+/* authorized -- as the apiserver's authenticators: a client certificate
+ * verified against --client-ca, or the bearer token.  With neither
+ * configured, everyone is let in (anonymous). */
 static bool
 authorized(struct kube *k, const struct cc_mock_req *req)
 {
         const char *h;
 
-        if (!k->cfg.token[0])
+        if (!k->cfg.token[0] && !k->cfg.client_certs)
                 return true;
+        if (k->cfg.client_certs && req->client_subject)
+                return true;
+        if (!k->cfg.token[0])
+                return false;
         h = cc_mock_req_header(req, "Authorization");
         return h && !strncmp(h, "Bearer ", 7) && !strcmp(h + 7, k->cfg.token);
 }

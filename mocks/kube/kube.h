@@ -188,6 +188,7 @@ struct kube_gke {
 
 struct kube_config {
         char token[256];       /* bearer token; "" = no auth */
+        bool client_certs;     /* x509 client certificates authenticate (--client-ca) */
         int minor;             /* /version minor (32) */
         size_t window;         /* events retained for watch-from-RV (1000) */
         int bookmark_interval; /* seconds between watch bookmarks (60) */

@@ -26,6 +26,9 @@ static const char usage[] =
     "  --tls-cert FILE          serve HTTPS with this PEM certificate...\n"
     "  --tls-key FILE           ...and this PEM key\n"
     "  --token T                require 'Authorization: Bearer T' (401 otherwise)\n"
+    "  --client-ca FILE         ask for TLS client certificates and accept one signed by\n"
+    "                           a CA in this PEM file in place of a token (needs\n"
+    "                           --tls-cert; without --token a certificate is required)\n"
     "  --window N               watch events retained (default 1000); older RVs get 410\n"
     "  --bookmark-interval S    seconds between watch bookmarks (default 60)\n"
     "  --no-crd-defaults        do not apply the Gateway API CRD defaults\n"
@@ -139,6 +142,10 @@ main(int argc, char **argv)
                         i++;
                 } else if (!strcmp(o, "--tls-key")) {
                         opts.tls_key = val;
+                        i++;
+                } else if (!strcmp(o, "--client-ca")) {
+                        opts.client_ca = val;
+                        cfg.client_certs = true;
                         i++;
                 } else if (!strcmp(o, "--token")) {
                         if (strlen(val) >= sizeof(cfg.token)) {

@@ -380,3 +380,79 @@ out:
         EVP_PKEY_free(pkey);
         return ok;
 }
+
+static X509 *
+pem_cert(const char *pem)
+{
+        BIO *b = BIO_new_mem_buf(pem, -1);
+        X509 *x = b ? PEM_read_bio_X509(b, NULL, NULL, NULL) : NULL;
+
+        BIO_free(b);
+        return x;
+}
+
+static EVP_PKEY *
+pem_key(const char *pem)
+{
+        BIO *b = BIO_new_mem_buf(pem, -1);
+        EVP_PKEY *k = b ? PEM_read_bio_PrivateKey(b, NULL, NULL, NULL) : NULL;
+
+        BIO_free(b);
+        return k;
+}
+
+bool
+cc_testsrv_tls_issue(const char *ca_cert_pem, const char *ca_key_pem, const char *cn,
+                     const char *org, char **cert_pem, char **key_pem)
+{
+        static long serial = 1000;
+        X509 *ca = pem_cert(ca_cert_pem);
+        EVP_PKEY *ca_key = pem_key(ca_key_pem);
+        EVP_PKEY *pkey = EVP_EC_gen("P-256");
+        X509 *x = X509_new();
+        X509_NAME *name;
+        BIO *cb = BIO_new(BIO_s_mem()), *kb = BIO_new(BIO_s_mem());
+        char *c = NULL, *k = NULL;
+        bool ok = false;
+
+        if (!ca || !ca_key || !pkey || !x || !cb || !kb)
+                goto out;
+        X509_set_version(x, 2);
+        ASN1_INTEGER_set(X509_get_serialNumber(x), ++serial);
+        X509_gmtime_adj(X509_getm_notBefore(x), -3600);
+        X509_gmtime_adj(X509_getm_notAfter(x), 86400);
+        X509_set_pubkey(x, pkey);
+        name = X509_get_subject_name(x);
+        if (org)
+                X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC, (const unsigned char *)org, -1,
+                                           -1, 0);
+        X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)cn, -1, -1, 0);
+        X509_set_issuer_name(x, X509_get_subject_name(ca));
+        if (!add_ext(x, NID_basic_constraints, "critical,CA:FALSE") ||
+            !add_ext(x, NID_key_usage, "critical,digitalSignature") ||
+            !add_ext(x, NID_ext_key_usage, "clientAuth"))
+                goto out;
+        if (!X509_sign(x, ca_key, EVP_sha256()))
+                goto out;
+        if (!PEM_write_bio_X509(cb, x) ||
+            !PEM_write_bio_PrivateKey(kb, pkey, NULL, NULL, 0, NULL, NULL))
+                goto out;
+        c = bio_to_string(cb);
+        k = bio_to_string(kb);
+        if (!c || !k)
+                goto out;
+        *cert_pem = c;
+        *key_pem = k;
+        c = k = NULL;
+        ok = true;
+out:
+        cc_free(c);
+        cc_free(k);
+        BIO_free(cb);
+        BIO_free(kb);
+        X509_free(x);
+        X509_free(ca);
+        EVP_PKEY_free(pkey);
+        EVP_PKEY_free(ca_key);
+        return ok;
+}

@@ -78,4 +78,12 @@ const char *cc_testsrv_req_header(const struct cc_testsrv_req *req, const char *
  * CN and IP SAN 127.0.0.1, as cc_malloc'd PEM strings.  Test use only. */
 bool cc_testsrv_tls_selfsigned(char **cert_pem, char **key_pem);
 
+/* cc_testsrv_tls_issue -- a fresh P-256 client certificate (CA:FALSE,
+ * extendedKeyUsage clientAuth) for subject O=org (org may be NULL), CN=cn,
+ * signed by the CA given as PEM (a certificate from
+ * cc_testsrv_tls_selfsigned() is a CA), as cc_malloc'd PEM strings.  Test
+ * use only. */
+bool cc_testsrv_tls_issue(const char *ca_cert_pem, const char *ca_key_pem, const char *cn,
+                          const char *org, char **cert_pem, char **key_pem);
+
 #endif

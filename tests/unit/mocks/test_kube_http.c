@@ -1,6 +1,7 @@
-/* test_kube_http.c -- mock-kube over HTTP: auth, routing, Status errors, the
- * admin faults (conflicts, dropped watches, compaction) and the GKE NEG
- * controller against a fake Compute API that records its calls. */
+/* test_kube_http.c -- mock-kube over HTTP: auth (token, client certificates),
+ * routing, Status errors, the admin faults (conflicts, dropped watches,
+ * compaction) and the GKE NEG controller against a fake Compute API that
+ * records its calls. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -13,6 +14,8 @@
 
 #include "core/alloc.h"
 #include "core/buf.h"
+#include "lib/testlib.h"
+#include "lib/testsrv.h"
 #include "mocks/kube/kube.h"
 
 struct fixture {
@@ -20,8 +23,9 @@ struct fixture {
         struct cc_mocksrv *srv;
 };
 
+/* start_opts -- a cluster served with base's TLS options (NULL = plain) */
 static struct fixture *
-start(const char *token)
+start_opts(const char *token, const struct cc_mocksrv_opts *base)
 {
         struct fixture *f = cc_calloc(1, sizeof(*f));
         struct kube_config cfg;
@@ -31,6 +35,9 @@ start(const char *token)
 
         memset(&cfg, 0, sizeof(cfg));
         memset(&o, 0, sizeof(o));
+        if (base)
+                o = *base;
+        cfg.client_certs = o.client_ca != NULL;
         cfg.crd_defaults = true;
         cfg.window = 50;
         if (token)
@@ -41,6 +48,12 @@ start(const char *token)
         assert_int_equal(cc_mocksrv_start(&o, &app, &f->srv, &d), CC_OK);
         f->k.srv = f->srv;
         return f;
+}
+
+static struct fixture *
+start(const char *token)
+{
+        return start_opts(token, NULL);
 }
 
 static void
@@ -107,6 +120,200 @@ call(struct fixture *f, const char *method, const char *path, const char *body, 
         cJSON_Delete(j);
         cc_buf_release(&b);
         return code;
+}
+
+/* --- client certificates -------------------------------------------------- */
+
+struct tls_files {
+        char *ca_cert, *ca_key;       /* the client CA */
+        char *srv_cert, *srv_key;     /* the server's (self-signed) */
+        char *alice_cert, *alice_key; /* issued by the client CA */
+        char *rogue_cert, *rogue_key; /* issued by another CA */
+        char srv_cert_path[512], srv_key_path[512], ca_path[512];
+};
+
+static void
+write_file(const char *path, const char *text)
+{
+        FILE *f = fopen(path, "w");
+
+        assert_non_null(f);
+        assert_true(fputs(text, f) >= 0);
+        assert_int_equal(fclose(f), 0);
+}
+
+static void
+tls_files_make(struct tls_files *t)
+{
+        char *other_cert = NULL, *other_key = NULL;
+
+        memset(t, 0, sizeof(*t));
+        assert_true(cc_testsrv_tls_selfsigned(&t->ca_cert, &t->ca_key));
+        assert_true(cc_testsrv_tls_selfsigned(&t->srv_cert, &t->srv_key));
+        assert_true(cc_testsrv_tls_selfsigned(&other_cert, &other_key));
+        assert_true(cc_testsrv_tls_issue(t->ca_cert, t->ca_key, "alice", "system:masters",
+                                         &t->alice_cert, &t->alice_key));
+        assert_true(cc_testsrv_tls_issue(other_cert, other_key, "mallory", NULL, &t->rogue_cert,
+                                         &t->rogue_key));
+        cc_free(other_cert);
+        cc_free(other_key);
+        snprintf(t->srv_cert_path, sizeof(t->srv_cert_path), "%s/srv.pem", cc_test_tmpdir());
+        snprintf(t->srv_key_path, sizeof(t->srv_key_path), "%s/srv.key", cc_test_tmpdir());
+        snprintf(t->ca_path, sizeof(t->ca_path), "%s/client-ca.pem", cc_test_tmpdir());
+        write_file(t->srv_cert_path, t->srv_cert);
+        write_file(t->srv_key_path, t->srv_key);
+        write_file(t->ca_path, t->ca_cert);
+}
+
+static void
+tls_files_release(struct tls_files *t)
+{
+        cc_free(t->ca_cert);
+        cc_free(t->ca_key);
+        cc_free(t->srv_cert);
+        cc_free(t->srv_key);
+        cc_free(t->alice_cert);
+        cc_free(t->alice_key);
+        cc_free(t->rogue_cert);
+        cc_free(t->rogue_key);
+}
+
+/* GET path over https, with an optional client certificate and token; the
+ * status, or 0 when no HTTP answer came back */
+static long
+get_tls(struct fixture *f, const struct tls_files *t, const char *path, const char *cert,
+        const char *key, const char *token, struct cc_buf *out)
+{
+        CURL *c = curl_easy_init();
+        struct curl_slist *h = NULL;
+        struct curl_blob ca = { t->srv_cert, strlen(t->srv_cert), CURL_BLOB_COPY };
+        struct curl_blob cb, kb;
+        char url[1024], hdr[300];
+        long code = 0;
+
+        cc_buf_init(out, 0);
+        snprintf(url, sizeof(url), "%s%s", cc_mocksrv_url(f->srv), path);
+        curl_easy_setopt(c, CURLOPT_URL, url);
+        curl_easy_setopt(c, CURLOPT_CAINFO_BLOB, &ca);
+        if (cert) {
+                cb = (struct curl_blob){ (void *)cert, strlen(cert), CURL_BLOB_COPY };
+                kb = (struct curl_blob){ (void *)key, strlen(key), CURL_BLOB_COPY };
+                curl_easy_setopt(c, CURLOPT_SSLCERT_BLOB, &cb);
+                curl_easy_setopt(c, CURLOPT_SSLCERTTYPE, "PEM");
+                curl_easy_setopt(c, CURLOPT_SSLKEY_BLOB, &kb);
+                curl_easy_setopt(c, CURLOPT_SSLKEYTYPE, "PEM");
+        }
+        if (token) {
+                snprintf(hdr, sizeof(hdr), "Authorization: Bearer %s", token);
+                h = curl_slist_append(h, hdr);
+                curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+        }
+        curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
+        curl_easy_setopt(c, CURLOPT_WRITEDATA, out);
+        curl_easy_setopt(c, CURLOPT_TIMEOUT, 20L);
+        if (curl_easy_perform(c) == CURLE_OK)
+                curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+        curl_slist_free_all(h);
+        curl_easy_cleanup(c);
+        return code;
+}
+
+static long
+get_status(struct fixture *f, const struct tls_files *t, const char *path, const char *cert,
+           const char *key, const char *token)
+{
+        struct cc_buf b;
+        long code = get_tls(f, t, path, cert, key, token, &b);
+
+        cc_buf_release(&b);
+        return code;
+}
+
+/* the clientSubject the request log holds for the last request to path, or "" */
+static void
+logged_subject(struct fixture *f, const struct tls_files *t, const char *path, char *out,
+               size_t size)
+{
+        struct cc_buf b;
+        cJSON *log, *e;
+        const cJSON *last = NULL;
+
+        assert_int_equal(get_tls(f, t, "/_mock/requests", NULL, NULL, NULL, &b), 200);
+        log = cJSON_Parse(cc_buf_str(&b));
+        cJSON_ArrayForEach(e, cJSON_GetObjectItem(log, "requests"))
+        {
+                const char *p = kube_str(e, "path", NULL);
+
+                if (p && !strcmp(p, path))
+                        last = e;
+        }
+        assert_non_null(last);
+        snprintf(out, size, "%s",
+                 kube_str(last, "clientSubject", NULL) ? kube_str(last, "clientSubject", NULL)
+                                                       : "");
+        cJSON_Delete(log);
+        cc_buf_release(&b);
+}
+
+static void
+test_client_certificates(void **state)
+{
+        struct tls_files t;
+        struct cc_mocksrv_opts o;
+        struct cc_mocksrv *srv = NULL;
+        struct fixture *f;
+        struct cc_diag d;
+        char subject[256];
+
+        (void)state;
+        tls_files_make(&t);
+        memset(&o, 0, sizeof(o));
+        o.tls_cert = t.srv_cert_path;
+        o.tls_key = t.srv_key_path;
+        o.client_ca = t.ca_path;
+
+        /* token and client certificates: either one authenticates */
+        f = start_opts("sekret", &o);
+        assert_int_equal(get_status(f, &t, "/version", t.alice_cert, t.alice_key, NULL), 200);
+        logged_subject(f, &t, "/version", subject, sizeof(subject));
+        assert_string_equal(subject, "CN=alice,O=system:masters");
+        assert_int_equal(get_status(f, &t, "/api", NULL, NULL, NULL), 401);
+        assert_int_equal(get_status(f, &t, "/api", NULL, NULL, "sekret"), 200);
+        logged_subject(f, &t, "/api", subject, sizeof(subject));
+        assert_string_equal(subject, "");
+        /* a certificate from another CA authenticates nobody; the token still does */
+        assert_int_equal(get_status(f, &t, "/apis", t.rogue_cert, t.rogue_key, NULL), 401);
+        logged_subject(f, &t, "/apis", subject, sizeof(subject));
+        assert_string_equal(subject, "");
+        assert_int_equal(get_status(f, &t, "/apis", t.rogue_cert, t.rogue_key, "sekret"), 200);
+        assert_int_equal(get_status(f, &t, "/apis", t.alice_cert, t.alice_key, "wrong"), 200);
+        stop(f);
+
+        /* client certificates only: no anonymous access */
+        f = start_opts(NULL, &o);
+        assert_int_equal(get_status(f, &t, "/version", NULL, NULL, NULL), 401);
+        assert_int_equal(get_status(f, &t, "/version", t.rogue_cert, t.rogue_key, NULL), 401);
+        assert_int_equal(get_status(f, &t, "/version", t.alice_cert, t.alice_key, NULL), 200);
+        stop(f);
+
+        /* without client_ca a certificate is neither asked for nor seen */
+        o.client_ca = NULL;
+        f = start_opts("sekret", &o);
+        assert_int_equal(get_status(f, &t, "/version", t.alice_cert, t.alice_key, NULL), 401);
+        logged_subject(f, &t, "/version", subject, sizeof(subject));
+        assert_string_equal(subject, "");
+        stop(f);
+
+        /* client_ca needs TLS; an unreadable CA file is an error */
+        memset(&o, 0, sizeof(o));
+        o.client_ca = t.ca_path;
+        assert_int_equal(cc_mocksrv_start(&o, &kube_app_template, &srv, &d), CC_INVAL);
+        o.tls_cert = t.srv_cert_path;
+        o.tls_key = t.srv_key_path;
+        o.client_ca = "/nonexistent/ca.pem";
+        assert_int_equal(cc_mocksrv_start(&o, &kube_app_template, &srv, &d), CC_IO);
+        assert_null(srv);
+        tls_files_release(&t);
 }
 
 static void
@@ -410,6 +617,7 @@ main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_auth_routing_errors),
+                cmocka_unit_test(test_client_certificates),
                 cmocka_unit_test(test_admin_faults),
                 cmocka_unit_test(test_gke_neg),
         };
