@@ -521,6 +521,17 @@ setup_cloud(struct run *r, struct cc_diag *d)
         if (rc)
                 return rc;
         r->api_ok = true;
+        /* stay within the project's API quotas instead of bouncing off them */
+        if ((rc = cc_gke_api_set_rate(&r->api, CC_GKE_RL_COMPUTE_READ, r->cfg.rates.compute_read,
+                                      r->cfg.rates.compute_read)) ||
+            (rc = cc_gke_api_set_rate(&r->api, CC_GKE_RL_COMPUTE_MUTATE,
+                                      r->cfg.rates.compute_mutate, r->cfg.rates.compute_mutate)) ||
+            (rc = cc_gke_api_set_rate(&r->api, CC_GKE_RL_COMPUTE_OP, r->cfg.rates.compute_ops,
+                                      r->cfg.rates.compute_ops)) ||
+            (rc = cc_gke_api_set_rate(&r->api, CC_GKE_RL_CERTMGR, r->cfg.rates.certmgr,
+                                      r->cfg.rates.certmgr)) ||
+            (rc = cc_gke_api_set_rate(&r->api, CC_GKE_RL_DNS, r->cfg.rates.dns, r->cfg.rates.dns)))
+                return cc_diag_set(d, rc, 0, "cannot set the API rate limits");
         return CC_OK;
 }
 

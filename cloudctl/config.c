@@ -2,6 +2,7 @@
 #include "cloudctl/config.h"
 
 #include <libgen.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -219,6 +220,36 @@ load(struct ld *l, const cJSON *root, struct cc_config *cfg)
                                  "must be service-account-key, adc, metadata or none");
         if ((rc = path_field(l, root, "credentials.file", &cfg->credentials.file)))
                 return rc;
+        {
+                static const struct {
+                        const char *field;
+                        size_t off;
+                } rates[] = {
+                        { "rateLimits.computeRead",
+                          offsetof(struct cc_config, rates.compute_read) },
+                        { "rateLimits.computeMutate",
+                          offsetof(struct cc_config, rates.compute_mutate) },
+                        { "rateLimits.computeOperations",
+                          offsetof(struct cc_config, rates.compute_ops) },
+                        { "rateLimits.certificateManager",
+                          offsetof(struct cc_config, rates.certmgr) },
+                        { "rateLimits.dns", offsetof(struct cc_config, rates.dns) },
+                };
+
+                for (j = 0; j < sizeof(rates) / sizeof(rates[0]); j++) {
+                        const cJSON *v = cc_json_lookup(root, rates[j].field);
+                        double *dst = (double *)((char *)cfg + rates[j].off);
+
+                        *dst = CC_CONFIG_RATE_DEFAULT;
+                        if (!v)
+                                continue;
+                        if (!cJSON_IsNumber(v) || v->valuedouble <= 0 || v->valuedouble > 100000)
+                                return field_err(l, rates[j].field,
+                                                 "must be a number of requests per second "
+                                                 "(0 < n <= 100000)");
+                        *dst = v->valuedouble;
+                }
+        }
         if (cfg->credentials.type == CC_CRED_SA_KEY && !cfg->credentials.file)
                 return field_err(l, "credentials.file", "is required for service-account-key");
         return CC_OK;

@@ -43,7 +43,13 @@ struct cc_config {
                 enum cc_cred_type type;
                 char *file;
         } credentials;
+        /* requests per second per quota group (bursts of the same size) */
+        struct {
+                double compute_read, compute_mutate, compute_ops, certmgr, dns;
+        } rates;
 };
+
+#define CC_CONFIG_RATE_DEFAULT 20.0 /* GCP's default quotas are 1,500 a minute */
 
 /* cc_config_load -- parse a YAML or JSON config file.  Errors name the file
  * and the field: "config 'c.yaml': field 'clusters[1].weight': must be

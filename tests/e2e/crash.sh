@@ -5,18 +5,20 @@
 source "$(dirname "$0")/lib.sh"
 
 e2e_setup --op-latency-ms 40 --cert-latency-ms 50
+# the binary itself goes to the background (not the shell function, whose
+# subshell SIGKILL would kill while cloudctl ran on)
 TRIALS="${CRASH_TRIALS:-20}"
 RANDOM=4242 # reproducible kill points
 
 for t in $(seq 1 "$TRIALS"); do
-	cloudctl apply --config "$CFG" -f "$GW" --parallel 4 >/dev/null 2>&1 &
+	"$CC_BINARY_DIR/bin/cloudctl" apply --config "$CFG" -f "$GW" --parallel 4 >/dev/null 2>&1 &
 	pid=$!
 	sleep "0.$(printf '%03d' $((RANDOM % 900 + 20)))"
 	kill -9 "$pid" 2>/dev/null || true
 	wait "$pid" 2>/dev/null || true
 	# every few trials, also crash a destroy halfway back
 	if [ $((t % 5)) = 0 ]; then
-		cloudctl destroy --config "$CFG" -f "$GW" --parallel 4 >/dev/null 2>&1 &
+		"$CC_BINARY_DIR/bin/cloudctl" destroy --config "$CFG" -f "$GW" --parallel 4 >/dev/null 2>&1 &
 		pid=$!
 		sleep "0.$(printf '%03d' $((RANDOM % 500 + 20)))"
 		kill -9 "$pid" 2>/dev/null || true
@@ -52,7 +54,7 @@ CHECKS=$((CHECKS + 1))
 echo "ok: no duplicates, no orphans"
 
 for t in $(seq 1 5); do
-	cloudctl destroy --config "$CFG" -f "$GW" --parallel 2 >/dev/null 2>&1 &
+	"$CC_BINARY_DIR/bin/cloudctl" destroy --config "$CFG" -f "$GW" --parallel 2 >/dev/null 2>&1 &
 	pid=$!
 	sleep "0.$(printf '%03d' $((RANDOM % 400 + 20)))"
 	kill -9 "$pid" 2>/dev/null || true

@@ -42,6 +42,7 @@ endpoints:
   token: $MOCK_URL/token
 credentials:
   type: none
+rateLimits: {computeRead: 1000, computeMutate: 1000, computeOperations: 1000, certificateManager: 1000, dns: 1000}
 CFG
 	if [ "${1:-}" = east ]; then
 		python3 - "$out" <<'PY'

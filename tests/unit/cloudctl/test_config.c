@@ -50,7 +50,8 @@ test_full(void **state)
                                     "  dns: http://127.0.0.1:1/dns/v1/\n"
                                     "credentials:\n"
                                     "  type: service-account-key\n"
-                                    "  file: /keys/sa.json\n");
+                                    "  file: /keys/sa.json\n"
+                                    "rateLimits: {computeMutate: 5, dns: 2.5}\n");
 
         assert_int_equal(cc_config_load(p, &c, &d), CC_OK);
         assert_string_equal(c.fleet, "prod");
@@ -71,6 +72,9 @@ test_full(void **state)
         assert_null(c.endpoints.certificatemanager);
         assert_int_equal(c.credentials.type, CC_CRED_SA_KEY);
         assert_string_equal(c.credentials.file, "/keys/sa.json");
+        assert_true(c.rates.compute_mutate == 5.0);
+        assert_true(c.rates.dns == 2.5);
+        assert_true(c.rates.compute_read == CC_CONFIG_RATE_DEFAULT);
         cc_config_release(&c);
 }
 
@@ -126,6 +130,8 @@ test_errors(void **state)
                      "field 'credentials.file'");
         expect_error("fleet: f\nproject: p\ncredentials: {type: magic}\n",
                      "field 'credentials.type'");
+        expect_error("fleet: f\nproject: p\nrateLimits: {dns: 0}\n",
+                     "field 'rateLimits.dns': must be a number of requests per second");
         expect_error("- a\n- b\n", "expected a mapping at the top");
         expect_error("fleet: f\n---\nfleet: g\n", "expected exactly one document");
         expect_error("fleet: [unclosed\n", "yaml: line");
