@@ -265,7 +265,7 @@ poll_timer(struct cc_timer *t, void *ud)
 static void
 poll_later(struct job *j)
 {
-        uint64_t base = j->x->poll_base_ms ? j->x->poll_base_ms : 100;
+        uint64_t base = j->x->poll_base_ms ? j->x->poll_base_ms : 50;
         uint64_t cap = j->x->poll_cap_ms ? j->x->poll_cap_ms : 2000;
         unsigned max = j->x->max_polls ? j->x->max_polls : 2000;
 
@@ -274,7 +274,9 @@ poll_later(struct job *j)
                          j->polls);
                 return;
         }
-        j->poll_ms = j->poll_ms ? j->poll_ms * 2 : base;
+        /* grow by half: an operation is noticed at most ~1/3 of its
+         * duration late, for a handful more cheap reads than doubling */
+        j->poll_ms = j->poll_ms ? j->poll_ms + j->poll_ms / 2 : base;
         if (j->poll_ms > cap)
                 j->poll_ms = cap;
         if (cc_timer_start(j->x->loop, j->poll_ms, 0, poll_timer, j, NULL))

@@ -48,7 +48,7 @@ struct cc_gke_exec {
         struct cc_gke_api *api;
         struct cc_gke_cache *cache; /* may be NULL */
         struct cc_loop *loop;
-        uint64_t poll_base_ms; /* LRO and DNS change polling; 0 = 100 */
+        uint64_t poll_base_ms; /* LRO and DNS change polling, growing by half; 0 = 50 */
         uint64_t poll_cap_ms;  /* 0 = 2000 */
         unsigned max_polls;    /* per operation; 0 = 2000 */
         size_t running;        /* steps in flight */

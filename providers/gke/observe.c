@@ -851,7 +851,8 @@ cc_gke_negs_discover(struct cc_gke_api *api, const char *project, const char *co
                      struct cc_diag *d)
 {
         struct negs *n = cc_calloc(1, sizeof(*n));
-        struct cc_buf f = CC_BUF_INIT(PATHMAX);
+        struct cc_buf f = CC_BUF_INIT(1000); /* escaped, it must fit n->path */
+        bool unfiltered = false;
         char *esc = NULL;
         size_t i;
         cc_err rc;
@@ -874,24 +875,31 @@ cc_gke_negs_discover(struct cc_gke_api *api, const char *project, const char *co
                                 goto out;
                         }
                 }
-                rc = cc_buf_printf(&f, "%s%s", i ? "|" : "", names[i]);
-                if (!rc)
-                        rc = cc_strv_push(&n->names, names[i]);
+                rc = cc_strv_push(&n->names, names[i]);
+                /* a filter too long for a URL is dropped (the buffer is
+                 * released on TOOBIG): the list then holds every NEG of the
+                 * project, matched here by name */
+                if (!rc && !unfiltered &&
+                    cc_buf_printf(&f, "%s%s", i ? "|" : "", names[i]) == CC_TOOBIG)
+                        unfiltered = true;
         }
-        if (!rc)
-                rc = cc_buf_puts(&f, ")\"");
-        if (rc || !(esc = curl_easy_escape(NULL, cc_buf_str(&f), 0))) {
-                rc = cc_diag_set(d, rc == CC_TOOBIG ? CC_TOOBIG : CC_NOMEM, 0,
-                                 "cannot build the network endpoint group filter");
+        if (!rc && !unfiltered && cc_buf_puts(&f, ")\"") == CC_TOOBIG)
+                unfiltered = true;
+        if (rc || (!unfiltered && !(esc = curl_easy_escape(NULL, cc_buf_str(&f), 0)))) {
+                rc = cc_diag_set(d, CC_NOMEM, 0, "cannot build the network endpoint group filter");
                 goto out;
         }
         n->api = api;
         n->res = res;
         n->fn = fn;
         n->ud = ud;
-        snprintf(n->path, sizeof(n->path),
-                 "projects/%s/aggregated/networkEndpointGroups?filter=%s&maxResults=500", project,
-                 esc);
+        if (esc)
+                snprintf(n->path, sizeof(n->path),
+                         "projects/%s/aggregated/networkEndpointGroups?filter=%s&maxResults=500",
+                         project, esc);
+        else
+                snprintf(n->path, sizeof(n->path),
+                         "projects/%s/aggregated/networkEndpointGroups?maxResults=500", project);
         rc = negs_send(n, NULL, d);
         if (rc == CC_AGAIN)
                 n = NULL;
