@@ -180,8 +180,20 @@ cc_inputs_load(struct cc_inputs *in, const struct cc_config *cfg, const char *co
         for (i = 0; i < in->snap.n_gateways; i++) {
                 const struct cc_gw_gateway *gw = in->snap.gateways[i];
 
-                if (!cc_gw_serves(&in->snap, &serve, gw) &&
-                    cc_strv_pushf(&in->notes,
+                if (cc_gw_serves(&in->snap, &serve, gw))
+                        continue;
+                /* "<data plane>+<provider>" is a composite class by its
+                 * syntax: one cloudctl does not know is a mistake to report,
+                 * not another implementation's Gateway to leave alone */
+                if (strchr(gw->class_name, '+')) {
+                        if (cc_strv_pushf(&in->errors,
+                                          "gateway '%s/%s': field 'spec.gatewayClassName': unknown "
+                                          "composite class '%s' (cloudctl serves istio+gke)",
+                                          gw->meta.ns, gw->meta.name, gw->class_name))
+                                return cc_diag_set(d, CC_NOMEM, 0, "out of memory");
+                        continue;
+                }
+                if (cc_strv_pushf(&in->notes,
                                   "skipping gateway '%s/%s': class '%s' is not served by cloudctl",
                                   gw->meta.ns, gw->meta.name, gw->class_name))
                         return cc_diag_set(d, CC_NOMEM, 0, "out of memory");

@@ -45,8 +45,9 @@ run_rc 1 "gateway 'bad/tcp'" cloudctl apply --config "$CFG" -f "$CC_SOURCE_DIR/f
 grep -q "gateway 'bad/badport': field 'spec.listeners\[0\].port': expected integer" <<<"$LAST_OUT"
 grep -q "gateway 'bad/many': field 'spec.listeners': 70 listeners" <<<"$LAST_OUT"
 grep -q "gateway 'bad/badhost': field 'spec.listeners\[0\].hostname'" <<<"$LAST_OUT"
+grep -q "gateway 'bad/typo': field 'spec.gatewayClassName': unknown composite class 'istio+gcp'" <<<"$LAST_OUT"
 ! owned | grep -q -- "-bad-" || { echo "FAIL: something was provisioned for a bad Gateway" >&2; exit 1; }
-CHECKS=$((CHECKS + 4))
+CHECKS=$((CHECKS + 5))
 printf 'kind: Gateway\n  metadata: [\n' >"$INTEROP_TMP/broken.yaml"
 run_rc 1 "broken.yaml.*yaml: line" cloudctl plan --config "$CFG" -f "$INTEROP_TMP/broken.yaml"
 run_rc 2 "--config is required" cloudctl apply -f "$GW"

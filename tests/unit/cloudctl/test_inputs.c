@@ -119,7 +119,9 @@ test_invalid(void **state)
         assert_true(has_error(&in, "gateway 'bad/badport'",
                               "field 'spec.listeners[0].port': expected integer, got string"));
         assert_true(has_error(&in, "gateway 'bad/many'", "64"));
-        assert_int_equal(in.errors.n, 4);
+        assert_true(has_error(&in, "gateway 'bad/typo': field 'spec.gatewayClassName'",
+                              "unknown composite class 'istio+gcp'"));
+        assert_int_equal(in.errors.n, 5);
         cc_inputs_release(&in);
         cc_config_release(&cfg);
 }
