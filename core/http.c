@@ -58,7 +58,7 @@ struct cc_http_req {
         struct cc_secret bearer;
         struct curl_slist *hdrs;
         struct cc_retry_policy retry;
-        bool idempotent, retry_unsafe;
+        bool idempotent, retry_unsafe, insecure;
         size_t max_response, max_record;
         long timeout_ms; /* per attempt; <= 0 none */
         cc_http_record_fn on_record;
@@ -973,8 +973,8 @@ setup_easy(struct cc_http_req *req, const struct cc_http_request *r)
         SET(CURLOPT_WRITEDATA, (void *)req);
         SET(CURLOPT_ERRORBUFFER, req->errbuf);
         SET(CURLOPT_PIPEWAIT, 1L);
-        SET(CURLOPT_SSL_VERIFYPEER, 1L);
-        SET(CURLOPT_SSL_VERIFYHOST, 2L);
+        SET(CURLOPT_SSL_VERIFYPEER, req->insecure ? 0L : 1L);
+        SET(CURLOPT_SSL_VERIFYHOST, req->insecure ? 0L : 2L);
         SET(CURLOPT_ACCEPT_ENCODING, "");
         if (req->ca_file)
                 SET(CURLOPT_CAINFO, req->ca_file);
@@ -1066,6 +1066,7 @@ cc_http_send(struct cc_http *h, const struct cc_http_request *r, struct cc_http_
         req->ud = r->ud;
         req->on_record = r->on_record;
         req->retry_unsafe = r->retry_unsafe;
+        req->insecure = r->insecure_skip_verify;
         req->max_response = r->max_response ? r->max_response : h->max_response;
         req->max_record = r->max_record ? r->max_record : h->max_record;
         req->retry = r->retry;

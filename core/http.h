@@ -119,6 +119,8 @@ struct cc_http_request {
         const char *user_agent;           /* NULL = client default */
         struct cc_retry_policy retry;     /* zero fields = client default */
         bool retry_unsafe;                /* retry non-idempotent methods as well */
+        bool insecure_skip_verify;        /* do not verify the server certificate (kubeconfig's
+                                             insecure-skip-tls-verify); logged as a warning */
         cc_http_record_fn on_record;      /* streaming mode when set */
         size_t max_record;                /* 0 = client default */
         cc_http_done_fn done;             /* required */

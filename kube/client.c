@@ -308,13 +308,9 @@ cc_kube_client_new(struct cc_http *http, const struct cc_kube_config *cfg,
             o && o->token_refresh_ms ? o->token_refresh_ms : TOKEN_REFRESH_MS_DEFAULT;
         k->wall_now = o && o->wall_now ? o->wall_now : default_now;
         k->clock_ud = o ? o->clock_ud : NULL;
-        if (k->tls && cfg->insecure) {
-                rc = cc_diag_set(d, CC_NOTSUP, 0,
-                                 "cannot use cluster '%s': insecure-skip-tls-verify over https "
-                                 "is not supported",
-                                 cfg->server);
-                goto out;
-        }
+        if (k->tls && cfg->insecure)
+                CC_WARN("kube", "server certificate not verified (insecure-skip-tls-verify)",
+                        CC_S("server", cfg->server));
         if (k->tls && cfg->tls_server_name) {
                 rc = cc_diag_set(d, CC_NOTSUP, 0,
                                  "cannot use cluster '%s': tls-server-name is not supported",
@@ -492,6 +488,7 @@ op_send(struct cc_kube_op *op, struct cc_diag *d)
         hr.content_type = op->content_type;
         hr.ca_file = cfg->ca_file;
         hr.ca_pem = cfg->ca_pem;
+        hr.insecure_skip_verify = cfg->insecure;
         if (k->tls) {
                 if (k->auth == AUTH_STATIC && !cc_secret_empty(&cfg->token))
                         hr.bearer = &cfg->token;

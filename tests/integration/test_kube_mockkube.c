@@ -311,15 +311,22 @@ static const char *const plugin_env[] = { "PATH=/usr/bin:/bin", NULL };
 
 /* load_config -- write a kubeconfig for the mock with this user block
  * (lines indented by four spaces) and load it */
+/* the cluster's TLS lines: the CA by default, or whatever a test sets */
+static const char *tls_lines;
+
 static void
 load_config(struct fx *f, const char *name, const char *user, struct cc_kube_config *cfg)
 {
         const struct cc_kube_env env = { .environ_base = plugin_env };
-        char path[512], text[16384];
+        char path[512], text[16384], tls[600];
         const char *paths[1] = { path };
         struct cc_diag d;
         cc_err rc;
 
+        if (tls_lines)
+                snprintf(tls, sizeof(tls), "%s", tls_lines);
+        else
+                snprintf(tls, sizeof(tls), "    certificate-authority: %s\n", g.srv_cert);
         snprintf(path, sizeof(path), "%s/%s.kubeconfig", cc_test_tmpdir(), name);
         snprintf(text, sizeof(text),
                  "apiVersion: v1\n"
@@ -328,7 +335,7 @@ load_config(struct fx *f, const char *name, const char *user, struct cc_kube_con
                  "- name: mock\n"
                  "  cluster:\n"
                  "    server: %s\n"
-                 "    certificate-authority: %s\n"
+                 "%s"
                  "users:\n"
                  "- name: %s\n"
                  "  user:\n"
@@ -340,7 +347,7 @@ load_config(struct fx *f, const char *name, const char *user, struct cc_kube_con
                  "    user: %s\n"
                  "    namespace: default\n"
                  "current-context: test\n",
-                 f->url, g.srv_cert, name, user, name);
+                 f->url, tls, name, user, name);
         write_text(path, text, 0600);
         memset(cfg, 0, sizeof(*cfg));
         rc = cc_kube_config_load_files(cfg, paths, 1, NULL, &env, &d);
@@ -1196,6 +1203,18 @@ test_auth_token_and_exec(void **state)
         load_config(f, "anonymous", "    {}\n", &cfg);
         assert_int_equal(get_ns(f, &cfg, &x), CC_AUTH);
         cc_kube_config_release(&cfg);
+
+        /* without the CA the server's certificate is refused; with
+         * insecure-skip-tls-verify it is not checked (as kubectl does) */
+        tls_lines = "";
+        load_config(f, "no-ca", "    token: " TOKEN "\n", &cfg);
+        assert_int_equal(get_ns(f, &cfg, &x), CC_IO);
+        cc_kube_config_release(&cfg);
+        tls_lines = "    insecure-skip-tls-verify: true\n";
+        load_config(f, "insecure", "    token: " TOKEN "\n", &cfg);
+        assert_int_equal(get_ns(f, &cfg, &x), CC_OK);
+        cc_kube_config_release(&cfg);
+        tls_lines = NULL;
 
         /* an exec plugin printing the token: run once, the credential then cached */
         tmp_path(plugin, sizeof(plugin), "plugin.sh");
