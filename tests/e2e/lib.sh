@@ -15,7 +15,11 @@ CHECKS=0
 
 cloudctl() { "$CC_BINARY_DIR/bin/cloudctl" "$@"; }
 
-post() { curl -sf -X POST -H 'Content-Type: application/json' "$MOCK_URL$1" -d "$2" >/dev/null; }
+# POST to the mock (with $SETUP_TOKEN as a bearer when set: --require-auth)
+post() {
+	curl -sf -X POST -H 'Content-Type: application/json' \
+		${SETUP_TOKEN:+-H "Authorization: Bearer $SETUP_TOKEN"} "$MOCK_URL$1" -d "$2" >/dev/null
+}
 
 # the NEGs GKE would have made for the fixture's gateway Services
 make_negs() {
