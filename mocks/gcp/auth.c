@@ -166,14 +166,6 @@ random_hex(char *out, size_t nbytes)
         cc_wipe(b, sizeof(b));
 }
 
-static const char *
-jstr(const cJSON *o, const char *key)
-{
-        const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-
-        return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
 /* wipe every string in a parsed tree before deleting it (key files) */
 static void
 json_wipe_delete(cJSON *j)
@@ -218,11 +210,11 @@ load_key(const char *path, struct sa_key *k, struct cc_diag *d)
                 }
         }
         j = cJSON_ParseWithLength(cc_buf_str(&b), b.len);
-        type = jstr(j, "type");
-        email = jstr(j, "client_email");
-        kid = jstr(j, "private_key_id");
-        pem = jstr(j, "private_key");
-        cid = jstr(j, "client_id");
+        type = gcp_jstr(j, "type");
+        email = gcp_jstr(j, "client_email");
+        kid = gcp_jstr(j, "private_key_id");
+        pem = gcp_jstr(j, "private_key");
+        cid = gcp_jstr(j, "client_id");
         if (!type || strcmp(type, "service_account") || !email || !kid || !pem ||
             strlen(email) >= sizeof(k->email) || strlen(kid) >= sizeof(k->kid)) {
                 rc = cc_diag_set(d, CC_INVAL, 0,
@@ -349,15 +341,15 @@ jwt_verify(const struct gcp_auth *a, const char *jwt, cJSON **claims, const stru
         if (!cJSON_IsObject(hdr) || !cJSON_IsObject(cl))
                 goto out;
         st = JWT_SIGNATURE;
-        alg = jstr(hdr, "alg");
+        alg = gcp_jstr(hdr, "alg");
         if (!alg || strcmp(alg, "RS256") || !sig)
                 goto out;
-        iss = jstr(cl, "iss");
+        iss = gcp_jstr(cl, "iss");
         if (!iss || !key_find(a, iss, NULL, 0)) {
                 st = JWT_UNKNOWN_ISS;
                 goto out;
         }
-        kid = jstr(hdr, "kid");
+        kid = gcp_jstr(hdr, "kid");
         for (i = 0; i < a->nkeys; i++) {
                 const struct sa_key *c = &a->keys[i];
 
@@ -550,13 +542,13 @@ grant_jwt(struct gcp_auth *a, const struct cc_mock_req *req, struct cc_mock_resp
                             "claim.");
                 goto out;
         }
-        aud = jstr(claims, "aud");
+        aud = gcp_jstr(claims, "aud");
         snprintf(own, sizeof(own), "%s/token", a->g->srv ? cc_mocksrv_url(a->g->srv) : "");
         if (!aud || (strcmp(aud, GCP_AUTH_GOOGLE_AUD) && strcmp(aud, own))) {
                 oauth_error(resp, 400, "invalid_grant", "Invalid JWT: Failed audience check.");
                 goto out;
         }
-        target = jstr(claims, "target_audience");
+        target = gcp_jstr(claims, "target_audience");
         if (target && *target) {
                 cJSON *o;
 
@@ -570,7 +562,7 @@ grant_jwt(struct gcp_auth *a, const struct cc_mock_req *req, struct cc_mock_resp
                 cJSON_Delete(o);
                 goto out;
         }
-        scope = jstr(claims, "scope");
+        scope = gcp_jstr(claims, "scope");
         if (!scope || !*scope) {
                 oauth_error(resp, 400, "invalid_scope", "Empty or missing scope not allowed.");
                 goto out;
@@ -752,8 +744,8 @@ self_signed_ok(const struct gcp_auth *a, const char *tok)
 
         if (jwt_verify(a, tok, &claims, &key) != JWT_OK)
                 return false;
-        ok = jwt_times_ok(claims) && ((jstr(claims, "aud") && *jstr(claims, "aud")) ||
-                                      (jstr(claims, "scope") && *jstr(claims, "scope")));
+        ok = jwt_times_ok(claims) && ((gcp_jstr(claims, "aud") && *gcp_jstr(claims, "aud")) ||
+                                      (gcp_jstr(claims, "scope") && *gcp_jstr(claims, "scope")));
         cJSON_Delete(claims);
         return ok;
 }
@@ -972,7 +964,7 @@ admin(struct gcp_auth *a, const struct cc_mock_req *req, struct cc_mock_resp *re
                 goto out;
         }
         if (!strcmp(sub, "refresh-tokens")) {
-                v = jstr(body, "refreshToken");
+                v = gcp_jstr(body, "refreshToken");
                 if (!v || !*v) {
                         gcp_error_v1(resp, 400, "required", "want {\"refreshToken\": \"...\"}");
                         goto out;
@@ -985,7 +977,7 @@ admin(struct gcp_auth *a, const struct cc_mock_req *req, struct cc_mock_resp *re
         } else if (!strcmp(sub, "revoke")) {
                 size_t i;
 
-                v = jstr(body, "token");
+                v = gcp_jstr(body, "token");
                 if (!v || !*v) {
                         gcp_error_v1(resp, 400, "required", "want {\"token\": \"...\"}");
                         goto out;
@@ -1010,11 +1002,11 @@ admin(struct gcp_auth *a, const struct cc_mock_req *req, struct cc_mock_resp *re
                         gcp_error_v1(resp, 400, "invalid", "expiresIn must be 1..86400 seconds");
                         goto out;
                 }
-                t = token_issue(a, jstr(body, "email") ? jstr(body, "email") : "test@example.com",
-                                jstr(body, "scope")
-                                    ? jstr(body, "scope")
-                                    : "https://www.googleapis.com/auth/cloud-platform",
-                                ttl ? (int)ttl->valuedouble : GCP_AUTH_TOKEN_TTL_S);
+                t = token_issue(
+                    a, gcp_jstr(body, "email") ? gcp_jstr(body, "email") : "test@example.com",
+                    gcp_jstr(body, "scope") ? gcp_jstr(body, "scope")
+                                            : "https://www.googleapis.com/auth/cloud-platform",
+                    ttl ? (int)ttl->valuedouble : GCP_AUTH_TOKEN_TTL_S);
                 if (!t) {
                         gcp_error_v1(resp, 500, "internalError", "out of memory");
                         goto out;
@@ -1184,7 +1176,7 @@ auth_load(void *state, const cJSON *saved)
                 return CC_INVAL;
         cJSON_ArrayForEach(t, tokens)
         {
-                if (!jstr(t, "token") ||
+                if (!gcp_jstr(t, "token") ||
                     !cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(t, "expMs")))
                         return CC_INVAL;
         }
@@ -1202,12 +1194,12 @@ auth_load(void *state, const cJSON *saved)
                         return CC_NOMEM;
                 n = &a->tokens[a->ntokens++];
                 memset(n, 0, sizeof(*n));
-                snprintf(n->value, sizeof(n->value), "%s", jstr(t, "token"));
+                snprintf(n->value, sizeof(n->value), "%s", gcp_jstr(t, "token"));
                 n->exp_ms = (int64_t)cJSON_GetObjectItemCaseSensitive(t, "expMs")->valuedouble;
                 snprintf(n->email, sizeof(n->email), "%s",
-                         jstr(t, "email") ? jstr(t, "email") : "");
+                         gcp_jstr(t, "email") ? gcp_jstr(t, "email") : "");
                 snprintf(n->scope, sizeof(n->scope), "%s",
-                         jstr(t, "scope") ? jstr(t, "scope") : "");
+                         gcp_jstr(t, "scope") ? gcp_jstr(t, "scope") : "");
         }
         return CC_OK;
 }

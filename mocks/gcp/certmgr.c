@@ -69,58 +69,10 @@ struct gcp_certmgr {
 
 /* --- helpers ------------------------------------------------------------- */
 
-static const char *
-jstr(const cJSON *o, const char *key)
-{
-        const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-
-        return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
-static cJSON *
-jget(const cJSON *o, const char *key)
-{
-        return cJSON_GetObjectItemCaseSensitive(o, key);
-}
-
-static void
-jset(cJSON *o, const char *key, cJSON *v)
-{
-        if (!v)
-                return;
-        if (cJSON_GetObjectItemCaseSensitive(o, key))
-                cJSON_ReplaceItemInObjectCaseSensitive(o, key, v);
-        else
-                cJSON_AddItemToObject(o, key, v);
-}
-
-/* insert item before position idx (append when idx is past the end).
- * cJSON_InsertItemInArray of Debian 12's cJSON 1.7.15 drops items inserted
- * in the middle, so the links are set here. */
-static void
-arr_insert(cJSON *arr, int idx, cJSON *item)
-{
-        cJSON *after = cJSON_GetArrayItem(arr, idx);
-
-        if (!item)
-                return;
-        if (!after) {
-                cJSON_AddItemToArray(arr, item);
-                return;
-        }
-        item->next = after;
-        item->prev = after->prev;
-        if (after == arr->child)
-                arr->child = item;
-        else
-                after->prev->next = item;
-        after->prev = item;
-}
-
 static cJSON *
 coll_arr(const struct gcp_certmgr *s, enum coll c)
 {
-        return jget(s->root, colls[c].name);
+        return gcp_jget(s->root, colls[c].name);
 }
 
 static void
@@ -243,7 +195,7 @@ wrapper_find(const struct gcp_certmgr *s, enum coll c, const char *name)
 
         cJSON_ArrayForEach(w, coll_arr(s, c))
         {
-                if (!strcmp(jstr(jget(w, "r"), "name"), name))
+                if (!strcmp(gcp_jstr(gcp_jget(w, "r"), "name"), name))
                         return w;
         }
         return NULL;
@@ -328,7 +280,7 @@ cert_auth_for(const struct gcp_certmgr *s, const cJSON *auths, const char *domai
         {
                 cJSON *w = cJSON_IsString(a) ? wrapper_find(s, C_AUTH, a->valuestring) : NULL;
 
-                if (w && !strcasecmp(jstr(jget(w, "r"), "domain"), base))
+                if (w && !strcasecmp(gcp_jstr(gcp_jget(w, "r"), "domain"), base))
                         return w;
         }
         return NULL;
@@ -341,22 +293,22 @@ domain_ready(const struct gcp_certmgr *s, const char *project, const cJSON *mana
              const char *domain, char *what, size_t n)
 {
         struct gcp *g = s->g;
-        const cJSON *auths = jget(managed, "dnsAuthorizations");
+        const cJSON *auths = gcp_jget(managed, "dnsAuthorizations");
         char fqdn[300];
 
         if (cJSON_GetArraySize(auths) > 0) {
                 const cJSON *w = cert_auth_for(s, auths, domain);
-                const cJSON *rec = w ? jget(jget(w, "r"), "dnsResourceRecord") : NULL;
+                const cJSON *rec = w ? gcp_jget(gcp_jget(w, "r"), "dnsResourceRecord") : NULL;
 
                 if (!rec) {
                         snprintf(what, n, "no DNS authorization covers the domain");
                         return false;
                 }
                 snprintf(what, n, "CNAME record '%s' with data '%s' was not found",
-                         jstr(rec, "name"), jstr(rec, "data"));
+                         gcp_jstr(rec, "name"), gcp_jstr(rec, "data"));
                 return g->hooks.dns_has_record &&
-                       g->hooks.dns_has_record(g, project, jstr(rec, "name"), "CNAME",
-                                               jstr(rec, "data"));
+                       g->hooks.dns_has_record(g, project, gcp_jstr(rec, "name"), "CNAME",
+                                               gcp_jstr(rec, "data"));
         }
         snprintf(fqdn, sizeof(fqdn), "%s.", domain);
         snprintf(what, n, "no A or AAAA record for '%s' points at a load balancer", domain);
@@ -368,15 +320,16 @@ domain_ready(const struct gcp_certmgr *s, const char *project, const cJSON *mana
 static void
 cert_set_state(struct gcp_certmgr *s, cJSON *w, const char *state, bool all_failed)
 {
-        cJSON *r = jget(w, "r"), *managed = jget(r, "managed");
+        cJSON *r = gcp_jget(w, "r"), *managed = gcp_jget(r, "managed");
         cJSON *attempts = cJSON_CreateArray();
         const cJSON *d;
         char project[64] = "", ts[48], what[512];
         int64_t now = gcp_now_ms();
-        bool changed = strcmp(jstr(managed, "state") ? jstr(managed, "state") : "", state) != 0;
+        bool changed =
+            strcmp(gcp_jstr(managed, "state") ? gcp_jstr(managed, "state") : "", state) != 0;
 
-        name_parts(jstr(r, "name"), project, sizeof(project), NULL, 0);
-        cJSON_ArrayForEach(d, jget(managed, "domains"))
+        name_parts(gcp_jstr(r, "name"), project, sizeof(project), NULL, 0);
+        cJSON_ArrayForEach(d, gcp_jget(managed, "domains"))
         {
                 cJSON *a = cJSON_CreateObject();
                 bool ok = !all_failed &&
@@ -397,8 +350,8 @@ cert_set_state(struct gcp_certmgr *s, cJSON *w, const char *state, bool all_fail
                 }
                 cJSON_AddItemToArray(attempts, a);
         }
-        jset(managed, "authorizationAttemptInfo", attempts);
-        jset(managed, "state", cJSON_CreateString(state));
+        gcp_jset(managed, "authorizationAttemptInfo", attempts);
+        gcp_jset(managed, "state", cJSON_CreateString(state));
         if (!strcmp(state, "FAILED")) {
                 cJSON *issue = cJSON_CreateObject();
 
@@ -406,23 +359,23 @@ cert_set_state(struct gcp_certmgr *s, cJSON *w, const char *state, bool all_fail
                 cJSON_AddStringToObject(issue, "details",
                                         "Authorization attempt failed for one or more domains; "
                                         "see authorizationAttemptInfo");
-                jset(managed, "provisioningIssue", issue);
+                gcp_jset(managed, "provisioningIssue", issue);
         } else {
                 cJSON_DeleteItemFromObjectCaseSensitive(managed, "provisioningIssue");
         }
         if (!strcmp(state, "ACTIVE") && changed) {
                 int64_t expire = now + 90LL * 86400 * 1000;
-                char *pem = make_pem(jget(managed, "domains"), expire);
+                char *pem = make_pem(gcp_jget(managed, "domains"), expire);
 
                 if (pem)
-                        jset(r, "pemCertificate", cJSON_CreateString(pem));
+                        gcp_jset(r, "pemCertificate", cJSON_CreateString(pem));
                 cc_free(pem);
                 now_str(expire, ts, sizeof(ts));
-                jset(r, "expireTime", cJSON_CreateString(ts));
+                gcp_jset(r, "expireTime", cJSON_CreateString(ts));
         }
         if (changed) {
                 now_str(now, ts, sizeof(ts));
-                jset(r, "updateTime", cJSON_CreateString(ts));
+                gcp_jset(r, "updateTime", cJSON_CreateString(ts));
         }
         gcp_changed(s->g);
 }
@@ -430,9 +383,9 @@ cert_set_state(struct gcp_certmgr *s, cJSON *w, const char *state, bool all_fail
 static void
 cert_eval(struct gcp_certmgr *s, cJSON *w)
 {
-        cJSON *r = jget(w, "r"), *managed = jget(r, "managed");
-        const char *state = jstr(managed, "state"), *force = jstr(w, "force");
-        const cJSON *d, *ms = jget(w, "ms"), *ready = jget(w, "readyMs");
+        cJSON *r = gcp_jget(w, "r"), *managed = gcp_jget(r, "managed");
+        const char *state = gcp_jstr(managed, "state"), *force = gcp_jstr(w, "force");
+        const cJSON *d, *ms = gcp_jget(w, "ms"), *ready = gcp_jget(w, "readyMs");
         char project[64] = "", what[512];
         int64_t now = gcp_now_ms();
         bool all = true;
@@ -445,16 +398,16 @@ cert_eval(struct gcp_certmgr *s, cJSON *w)
                 cJSON_DeleteItemFromObjectCaseSensitive(w, "force");
                 return;
         }
-        name_parts(jstr(r, "name"), project, sizeof(project), NULL, 0);
-        cJSON_ArrayForEach(d, jget(managed, "domains"))
+        name_parts(gcp_jstr(r, "name"), project, sizeof(project), NULL, 0);
+        cJSON_ArrayForEach(d, gcp_jget(managed, "domains"))
         {
                 if (!domain_ready(s, project, managed, d->valuestring, what, sizeof(what)))
                         all = false;
         }
         if (all) {
                 if (!cJSON_IsNumber(ready)) {
-                        jset(w, "readyMs", cJSON_CreateNumber((double)now));
-                        ready = jget(w, "readyMs");
+                        gcp_jset(w, "readyMs", cJSON_CreateNumber((double)now));
+                        ready = gcp_jget(w, "readyMs");
                         gcp_changed(s->g);
                 }
                 if (now - (int64_t)ready->valuedouble >= s->g->cfg.cert_latency_ms) {
@@ -472,11 +425,11 @@ cert_eval(struct gcp_certmgr *s, cJSON *w)
         }
         /* still provisioning: refresh the per-domain attempts */
         {
-                cJSON *before = cJSON_Duplicate(jget(managed, "authorizationAttemptInfo"), 1);
+                cJSON *before = cJSON_Duplicate(gcp_jget(managed, "authorizationAttemptInfo"), 1);
                 unsigned long seq = s->g->change_seq;
 
                 cert_set_state(s, w, "PROVISIONING", false);
-                if (cJSON_Compare(before, jget(managed, "authorizationAttemptInfo"), 1))
+                if (cJSON_Compare(before, gcp_jget(managed, "authorizationAttemptInfo"), 1))
                         s->g->change_seq = seq; /* nothing new to save */
                 cJSON_Delete(before);
         }
@@ -492,21 +445,21 @@ render(struct gcp_certmgr *s, enum coll c, cJSON *w)
 
         if (c == C_CERT)
                 cert_eval(s, w);
-        out = cJSON_Duplicate(jget(w, "r"), 1);
+        out = cJSON_Duplicate(gcp_jget(w, "r"), 1);
         if (out && c == C_CERT) {
-                const char *name = jstr(out, "name");
+                const char *name = gcp_jstr(out, "name");
                 cJSON *used = cJSON_CreateArray();
                 const cJSON *e, *cert;
 
                 cJSON_ArrayForEach(e, coll_arr(s, C_ENTRY))
                 {
-                        cJSON_ArrayForEach(cert, jget(jget(e, "r"), "certificates"))
+                        cJSON_ArrayForEach(cert, gcp_jget(gcp_jget(e, "r"), "certificates"))
                         {
                                 if (cJSON_IsString(cert) && !strcmp(cert->valuestring, name)) {
                                         cJSON *u = cJSON_CreateObject();
 
                                         cJSON_AddStringToObject(u, "name",
-                                                                jstr(jget(e, "r"), "name"));
+                                                                gcp_jstr(gcp_jget(e, "r"), "name"));
                                         cJSON_AddItemToArray(used, u);
                                 }
                         }
@@ -544,19 +497,19 @@ typed(const char *type, cJSON *body)
 static cJSON *
 op_render(struct gcp_certmgr *s, cJSON *w)
 {
-        cJSON *out = cJSON_Duplicate(jget(w, "r"), 1);
-        const cJSON *dm = jget(w, "doneMs");
+        cJSON *out = cJSON_Duplicate(gcp_jget(w, "r"), 1);
+        const cJSON *dm = gcp_jget(w, "doneMs");
         char ts[48];
 
         if (!out || !cJSON_IsNumber(dm) || gcp_now_ms() < (int64_t)dm->valuedouble)
                 return out;
         now_str((int64_t)dm->valuedouble, ts, sizeof(ts));
-        cJSON_AddStringToObject(jget(out, "metadata"), "endTime", ts);
+        cJSON_AddStringToObject(gcp_jget(out, "metadata"), "endTime", ts);
         cJSON_AddBoolToObject(out, "done", true);
-        if (jget(w, "error"))
-                cJSON_AddItemToObject(out, "error", cJSON_Duplicate(jget(w, "error"), 1));
-        else if (jget(w, "response"))
-                cJSON_AddItemToObject(out, "response", cJSON_Duplicate(jget(w, "response"), 1));
+        if (gcp_jget(w, "error"))
+                cJSON_AddItemToObject(out, "error", cJSON_Duplicate(gcp_jget(w, "error"), 1));
+        else if (gcp_jget(w, "response"))
+                cJSON_AddItemToObject(out, "response", cJSON_Duplicate(gcp_jget(w, "response"), 1));
         return out;
 }
 
@@ -564,12 +517,12 @@ op_render(struct gcp_certmgr *s, cJSON *w)
 static cJSON *
 op_error_take(struct gcp_certmgr *s, const char *verb, const char *target)
 {
-        cJSON *rules = jget(s->root, "opErrors"), *r;
+        cJSON *rules = gcp_jget(s->root, "opErrors"), *r;
         int i = 0;
 
         cJSON_ArrayForEach(r, rules)
         {
-                const char *v = jstr(r, "verb"), *t = jstr(r, "target");
+                const char *v = gcp_jstr(r, "verb"), *t = gcp_jstr(r, "target");
 
                 if ((!v || !strcmp(v, verb)) && (!t || !fnmatch(t, target, 0)))
                         return cJSON_DetachItemFromArray(rules, i);
@@ -604,11 +557,12 @@ op_respond(struct gcp_certmgr *s, const char *project, const char *location, con
         cJSON_AddNumberToObject(w, "doneMs", (double)(now + s->g->cfg.op_latency_ms));
         if (err) {
                 cJSON *e = cJSON_CreateObject();
-                const cJSON *code = jget(err, "code");
+                const cJSON *code = gcp_jget(err, "code");
 
                 cJSON_AddNumberToObject(e, "code", cJSON_IsNumber(code) ? code->valueint : 13);
-                cJSON_AddStringToObject(
-                    e, "message", jstr(err, "message") ? jstr(err, "message") : "internal error");
+                cJSON_AddStringToObject(e, "message",
+                                        gcp_jstr(err, "message") ? gcp_jstr(err, "message")
+                                                                 : "internal error");
                 cJSON_AddArrayToObject(e, "details");
                 cJSON_AddItemToObject(w, "error", e);
                 cJSON_Delete(response);
@@ -616,7 +570,7 @@ op_respond(struct gcp_certmgr *s, const char *project, const char *location, con
                 cJSON_AddItemToObject(w, "response", response);
         }
         cJSON_Delete(err);
-        cJSON_AddItemToArray(jget(s->root, "operations"), w);
+        cJSON_AddItemToArray(gcp_jget(s->root, "operations"), w);
         gcp_changed(s->g);
         out = op_render(s, w);
         cc_mock_resp_json(resp, 200, out);
@@ -635,7 +589,7 @@ bad(struct cc_mock_resp *resp, const char *msg, const char *what)
 static bool
 common_fields(const cJSON *body, cJSON *r, struct cc_mock_resp *resp)
 {
-        const cJSON *desc = jget(body, "description"), *labels = jget(body, "labels");
+        const cJSON *desc = gcp_jget(body, "description"), *labels = gcp_jget(body, "labels");
 
         if (desc && (!cJSON_IsString(desc) || strlen(desc->valuestring) > 2048)) {
                 bad(resp, "invalid description", NULL);
@@ -656,7 +610,7 @@ static bool
 build_auth(struct gcp_certmgr *s, const cJSON *body, const char *location, cJSON *r,
            struct cc_mock_resp *resp)
 {
-        const char *domain = jstr(body, "domain"), *type = jstr(body, "type");
+        const char *domain = gcp_jstr(body, "domain"), *type = gcp_jstr(body, "type");
         cJSON *rec;
         char uuid[48], hex[40], name[320], data[320];
 
@@ -668,7 +622,7 @@ build_auth(struct gcp_certmgr *s, const cJSON *body, const char *location, cJSON
                 bad(resp, "invalid domain", domain);
                 return false;
         }
-        if ((jget(body, "type") && !type) ||
+        if ((gcp_jget(body, "type") && !type) ||
             (type && strcmp(type, "FIXED_RECORD") && strcmp(type, "PER_PROJECT_RECORD"))) {
                 bad(resp, "invalid type", type);
                 return false;
@@ -757,14 +711,14 @@ static bool
 build_cert(struct gcp_certmgr *s, const cJSON *body, const char *project, cJSON *r,
            struct cc_mock_resp *resp)
 {
-        const cJSON *managed = jget(body, "managed"), *sm = jget(body, "selfManaged");
-        const char *scope = jstr(body, "scope");
+        const cJSON *managed = gcp_jget(body, "managed"), *sm = gcp_jget(body, "selfManaged");
+        const char *scope = gcp_jstr(body, "scope");
         const cJSON *d, *a;
         cJSON *m, *sans = cJSON_CreateArray();
         bool ok = false;
         char ts[48];
 
-        if ((jget(body, "scope") && !scope) ||
+        if ((gcp_jget(body, "scope") && !scope) ||
             (scope && strcmp(scope, "DEFAULT") && strcmp(scope, "EDGE_CACHE") &&
              strcmp(scope, "ALL_REGIONS") && strcmp(scope, "CLIENT_AUTH"))) {
                 bad(resp, "invalid scope", scope);
@@ -777,7 +731,8 @@ build_cert(struct gcp_certmgr *s, const cJSON *body, const char *project, cJSON 
                 goto out;
         }
         if (sm) {
-                const char *pc = jstr(sm, "pemCertificate"), *pk = jstr(sm, "pemPrivateKey");
+                const char *pc = gcp_jstr(sm, "pemCertificate"),
+                           *pk = gcp_jstr(sm, "pemPrivateKey");
                 int64_t exp = 0;
 
                 if (!pc || !pk) {
@@ -794,17 +749,17 @@ build_cert(struct gcp_certmgr *s, const cJSON *body, const char *project, cJSON 
                 ok = true;
                 goto out;
         }
-        if (!cJSON_IsArray(jget(managed, "domains")) ||
-            !cJSON_GetArraySize(jget(managed, "domains"))) {
+        if (!cJSON_IsArray(gcp_jget(managed, "domains")) ||
+            !cJSON_GetArraySize(gcp_jget(managed, "domains"))) {
                 bad(resp, "managed.domains is required", NULL);
                 goto out;
         }
-        if (jget(managed, "dnsAuthorizations") &&
-            !cJSON_IsArray(jget(managed, "dnsAuthorizations"))) {
+        if (gcp_jget(managed, "dnsAuthorizations") &&
+            !cJSON_IsArray(gcp_jget(managed, "dnsAuthorizations"))) {
                 bad(resp, "invalid managed.dnsAuthorizations", NULL);
                 goto out;
         }
-        cJSON_ArrayForEach(a, jget(managed, "dnsAuthorizations"))
+        cJSON_ArrayForEach(a, gcp_jget(managed, "dnsAuthorizations"))
         {
                 char p[64] = "";
 
@@ -820,9 +775,9 @@ build_cert(struct gcp_certmgr *s, const cJSON *body, const char *project, cJSON 
                         goto out;
                 }
         }
-        cJSON_ArrayForEach(d, jget(managed, "domains"))
+        cJSON_ArrayForEach(d, gcp_jget(managed, "domains"))
         {
-                bool has_auth = cJSON_GetArraySize(jget(managed, "dnsAuthorizations")) > 0;
+                bool has_auth = cJSON_GetArraySize(gcp_jget(managed, "dnsAuthorizations")) > 0;
 
                 if (!cJSON_IsString(d) || !valid_host(d->valuestring, true)) {
                         bad(resp, "invalid domain", cJSON_IsString(d) ? d->valuestring : "");
@@ -833,7 +788,7 @@ build_cert(struct gcp_certmgr *s, const cJSON *body, const char *project, cJSON 
                         goto out;
                 }
                 if (has_auth &&
-                    !cert_auth_for(s, jget(managed, "dnsAuthorizations"), d->valuestring)) {
+                    !cert_auth_for(s, gcp_jget(managed, "dnsAuthorizations"), d->valuestring)) {
                         bad(resp, "no DNS authorization given covers domain", d->valuestring);
                         goto out;
                 }
@@ -842,12 +797,12 @@ build_cert(struct gcp_certmgr *s, const cJSON *body, const char *project, cJSON 
         cJSON_AddItemToObject(r, "sanDnsnames", sans);
         sans = NULL;
         m = cJSON_AddObjectToObject(r, "managed");
-        cJSON_AddItemToObject(m, "domains", cJSON_Duplicate(jget(managed, "domains"), 1));
-        if (cJSON_GetArraySize(jget(managed, "dnsAuthorizations")))
+        cJSON_AddItemToObject(m, "domains", cJSON_Duplicate(gcp_jget(managed, "domains"), 1));
+        if (cJSON_GetArraySize(gcp_jget(managed, "dnsAuthorizations")))
                 cJSON_AddItemToObject(m, "dnsAuthorizations",
-                                      cJSON_Duplicate(jget(managed, "dnsAuthorizations"), 1));
-        if (jstr(managed, "issuanceConfig"))
-                cJSON_AddStringToObject(m, "issuanceConfig", jstr(managed, "issuanceConfig"));
+                                      cJSON_Duplicate(gcp_jget(managed, "dnsAuthorizations"), 1));
+        if (gcp_jstr(managed, "issuanceConfig"))
+                cJSON_AddStringToObject(m, "issuanceConfig", gcp_jstr(managed, "issuanceConfig"));
         cJSON_AddStringToObject(m, "state", "PROVISIONING");
         ok = true;
 out:
@@ -888,11 +843,11 @@ static bool
 build_entry(struct gcp_certmgr *s, const cJSON *body, const char *project, cJSON *r,
             struct cc_mock_resp *resp)
 {
-        const char *host = jstr(body, "hostname"), *matcher = jstr(body, "matcher");
-        const cJSON *certs = jget(body, "certificates");
+        const char *host = gcp_jstr(body, "hostname"), *matcher = gcp_jstr(body, "matcher");
+        const cJSON *certs = gcp_jget(body, "certificates");
 
-        if (!host == !matcher || (jget(body, "hostname") && !host) ||
-            (jget(body, "matcher") && !matcher)) {
+        if (!host == !matcher || (gcp_jget(body, "hostname") && !host) ||
+            (gcp_jget(body, "matcher") && !matcher)) {
                 bad(resp, "exactly one of hostname or matcher must be set", NULL);
                 return false;
         }
@@ -1016,10 +971,10 @@ static void
 res_patch(struct gcp_certmgr *s, enum coll c, cJSON *w, const char *project, const char *location,
           const struct cc_mock_req *req, struct cc_mock_resp *resp)
 {
-        cJSON *body = gcp_parse_body(req, resp, true), *r = jget(w, "r"), *nr = NULL, *err;
+        cJSON *body = gcp_parse_body(req, resp, true), *r = gcp_jget(w, "r"), *nr = NULL, *err;
         char mask[1024], bad_paths[1024] = "", ts[48];
         const char *p;
-        bool sm = c == C_CERT && !jget(r, "managed");
+        bool sm = c == C_CERT && !gcp_jget(r, "managed");
 
         if (!body)
                 return;
@@ -1027,9 +982,9 @@ res_patch(struct gcp_certmgr *s, enum coll c, cJSON *w, const char *project, con
             !gcp_query(req, "update_mask", mask, sizeof(mask))) {
                 /* no mask: every mutable field the body carries */
                 snprintf(mask, sizeof(mask), "%s%s%s",
-                         jget(body, "description") ? "description," : "",
-                         jget(body, "labels") ? "labels," : "",
-                         c == C_ENTRY && jget(body, "certificates") ? "certificates" : "");
+                         gcp_jget(body, "description") ? "description," : "",
+                         gcp_jget(body, "labels") ? "labels," : "",
+                         c == C_ENTRY && gcp_jget(body, "certificates") ? "certificates" : "");
         }
         for (p = mask; *p;) {
                 const char *e = strchr(p, ',');
@@ -1061,7 +1016,7 @@ res_patch(struct gcp_certmgr *s, enum coll c, cJSON *w, const char *project, con
                 p += n + (e ? 1 : 0);
                 if (!*path)
                         continue;
-                v = jget(body, path);
+                v = gcp_jget(body, path);
                 if (!strcmp(path, "description") && v &&
                     (!cJSON_IsString(v) || strlen(v->valuestring) > 2048)) {
                         bad(resp, "invalid description", NULL);
@@ -1083,30 +1038,32 @@ res_patch(struct gcp_certmgr *s, enum coll c, cJSON *w, const char *project, con
                                 cJSON_Delete(fake);
                                 goto out;
                         }
-                        jset(nr, "pemCertificate", cJSON_Duplicate(jget(tmp, "pemCertificate"), 1));
-                        jset(nr, "sanDnsnames", cJSON_Duplicate(jget(tmp, "sanDnsnames"), 1));
-                        jset(nr, "expireTime", cJSON_Duplicate(jget(tmp, "expireTime"), 1));
+                        gcp_jset(nr, "pemCertificate",
+                                 cJSON_Duplicate(gcp_jget(tmp, "pemCertificate"), 1));
+                        gcp_jset(nr, "sanDnsnames",
+                                 cJSON_Duplicate(gcp_jget(tmp, "sanDnsnames"), 1));
+                        gcp_jset(nr, "expireTime", cJSON_Duplicate(gcp_jget(tmp, "expireTime"), 1));
                         cJSON_Delete(tmp);
                         cJSON_Delete(fake);
                         continue;
                 }
                 if (v && !(cJSON_IsString(v) && !*v->valuestring) &&
                     !(cJSON_IsArray(v) && !cJSON_GetArraySize(v)))
-                        jset(nr, path, cJSON_Duplicate(v, 1));
+                        gcp_jset(nr, path, cJSON_Duplicate(v, 1));
                 else
                         cJSON_DeleteItemFromObjectCaseSensitive(nr, path);
         }
-        err = op_error_take(s, "update", jstr(r, "name"));
+        err = op_error_take(s, "update", gcp_jstr(r, "name"));
         if (err) {
-                op_respond(s, project, location, "update", jstr(r, "name"), NULL, err, resp);
+                op_respond(s, project, location, "update", gcp_jstr(r, "name"), NULL, err, resp);
                 goto out;
         }
         now_str(gcp_now_ms(), ts, sizeof(ts));
-        jset(nr, "updateTime", cJSON_CreateString(ts));
+        gcp_jset(nr, "updateTime", cJSON_CreateString(ts));
         cJSON_ReplaceItemInObjectCaseSensitive(w, "r", nr);
         nr = NULL;
         gcp_changed(s->g);
-        op_respond(s, project, location, "update", jstr(jget(w, "r"), "name"),
+        op_respond(s, project, location, "update", gcp_jstr(gcp_jget(w, "r"), "name"),
                    typed(colls[c].type, render(s, c, w)), NULL, resp);
 out:
         cJSON_Delete(nr);
@@ -1124,28 +1081,28 @@ used_by(const struct gcp_certmgr *s, enum coll c, const char *name)
         case C_AUTH:
                 cJSON_ArrayForEach(w, coll_arr(s, C_CERT))
                 {
-                        cJSON_ArrayForEach(v,
-                                           jget(jget(jget(w, "r"), "managed"), "dnsAuthorizations"))
+                        cJSON_ArrayForEach(
+                            v, gcp_jget(gcp_jget(gcp_jget(w, "r"), "managed"), "dnsAuthorizations"))
                         {
                                 if (cJSON_IsString(v) && !strcmp(v->valuestring, name))
-                                        return jstr(jget(w, "r"), "name");
+                                        return gcp_jstr(gcp_jget(w, "r"), "name");
                         }
                 }
                 break;
         case C_CERT:
                 cJSON_ArrayForEach(w, coll_arr(s, C_ENTRY))
                 {
-                        cJSON_ArrayForEach(v, jget(jget(w, "r"), "certificates"))
+                        cJSON_ArrayForEach(v, gcp_jget(gcp_jget(w, "r"), "certificates"))
                         {
                                 if (cJSON_IsString(v) && !strcmp(v->valuestring, name))
-                                        return jstr(jget(w, "r"), "name");
+                                        return gcp_jstr(gcp_jget(w, "r"), "name");
                         }
                 }
                 break;
         case C_MAP:
                 cJSON_ArrayForEach(w, coll_arr(s, C_ENTRY))
                 {
-                        const char *en = jstr(jget(w, "r"), "name");
+                        const char *en = gcp_jstr(gcp_jget(w, "r"), "name");
 
                         if (!strncmp(en, name, n) && en[n] == '/')
                                 return en;
@@ -1165,7 +1122,7 @@ res_delete(struct gcp_certmgr *s, enum coll c, cJSON *w, const char *project, co
         const char *user;
         cJSON *err, *empty = NULL;
 
-        snprintf(name, sizeof(name), "%s", jstr(jget(w, "r"), "name"));
+        snprintf(name, sizeof(name), "%s", gcp_jstr(gcp_jget(w, "r"), "name"));
         user = used_by(s, c, name);
         if (user) {
                 gcp_error_rpc(resp, 400, "FAILED_PRECONDITION",
@@ -1205,7 +1162,7 @@ path_value(const cJSON *r, const char *path)
                 }
                 snprintf(seg, sizeof(seg), "%.*s", (int)n, p);
                 labels = !strcmp(seg, "labels");
-                r = jget(r, seg);
+                r = gcp_jget(r, seg);
                 p += n + (dot ? 1 : 0);
         }
         return r;
@@ -1354,7 +1311,7 @@ res_list(struct gcp_certmgr *s, enum coll c, const char *project, const char *lo
         }
         cJSON_ArrayForEach(w, coll_arr(s, c))
         {
-                const char *name = jstr(jget(w, "r"), "name");
+                const char *name = gcp_jstr(gcp_jget(w, "r"), "name");
                 char p[64] = "", l[64] = "";
                 cJSON *r;
                 int fm;
@@ -1394,7 +1351,7 @@ res_list(struct gcp_certmgr *s, enum coll c, const char *project, const char *lo
                                 idx++;
                         }
                         if (o) {
-                                arr_insert(items, idx, r);
+                                gcp_arr_insert(items, idx, r);
                                 continue;
                         }
                 }
@@ -1439,11 +1396,11 @@ ops_handle(struct gcp_certmgr *s, const char *project, const char *location, con
                 out = cJSON_CreateObject();
                 arr = cJSON_AddArrayToObject(out, "operations");
 
-                cJSON_ArrayForEach(w, jget(s->root, "operations"))
+                cJSON_ArrayForEach(w, gcp_jget(s->root, "operations"))
                 {
                         char p[64] = "", l[64] = "";
 
-                        name_parts(jstr(jget(w, "r"), "name"), p, sizeof(p), l, sizeof(l));
+                        name_parts(gcp_jstr(gcp_jget(w, "r"), "name"), p, sizeof(p), l, sizeof(l));
                         if (!strcmp(p, project) && (!strcmp(location, "-") || !strcmp(l, location)))
                                 cJSON_AddItemToArray(arr, op_render(s, w));
                 }
@@ -1457,9 +1414,9 @@ ops_handle(struct gcp_certmgr *s, const char *project, const char *location, con
         snprintf(id, sizeof(id), "%.*s", (int)(colon ? (size_t)(colon - op) : strlen(op)), op);
         snprintf(name, sizeof(name), "projects/%s/locations/%s/operations/%s", project, location,
                  id);
-        cJSON_ArrayForEach(w, jget(s->root, "operations"))
+        cJSON_ArrayForEach(w, gcp_jget(s->root, "operations"))
         {
-                if (!strcmp(jstr(jget(w, "r"), "name"), name))
+                if (!strcmp(gcp_jstr(gcp_jget(w, "r"), "name"), name))
                         break;
                 i++;
         }
@@ -1468,7 +1425,7 @@ ops_handle(struct gcp_certmgr *s, const char *project, const char *location, con
                 return;
         }
         if (colon && !strcmp(colon, ":cancel") && !strcmp(req->method, "POST")) {
-                const cJSON *dm = jget(w, "doneMs");
+                const cJSON *dm = gcp_jget(w, "doneMs");
 
                 if (gcp_now_ms() < (int64_t)dm->valuedouble) {
                         cJSON *e = cJSON_CreateObject();
@@ -1476,11 +1433,11 @@ ops_handle(struct gcp_certmgr *s, const char *project, const char *location, con
                         cJSON_AddNumberToObject(e, "code", 1);
                         cJSON_AddStringToObject(e, "message", "Operation was cancelled");
                         cJSON_AddArrayToObject(e, "details");
-                        jset(w, "error", e);
+                        gcp_jset(w, "error", e);
                         cJSON_DeleteItemFromObjectCaseSensitive(w, "response");
-                        jset(jget(jget(w, "r"), "metadata"), "requestedCancellation",
-                             cJSON_CreateBool(true));
-                        jset(w, "doneMs", cJSON_CreateNumber((double)gcp_now_ms()));
+                        gcp_jset(gcp_jget(gcp_jget(w, "r"), "metadata"), "requestedCancellation",
+                                 cJSON_CreateBool(true));
+                        gcp_jset(w, "doneMs", cJSON_CreateNumber((double)gcp_now_ms()));
                         gcp_changed(s->g);
                 }
                 out = cJSON_CreateObject();
@@ -1497,7 +1454,7 @@ ops_handle(struct gcp_certmgr *s, const char *project, const char *location, con
                 cc_mock_resp_json(resp, 200, out);
                 cJSON_Delete(out);
         } else if (!strcmp(req->method, "DELETE")) {
-                cJSON_DeleteItemFromArray(jget(s->root, "operations"), i);
+                cJSON_DeleteItemFromArray(gcp_jget(s->root, "operations"), i);
                 gcp_changed(s->g);
                 out = cJSON_CreateObject();
                 cc_mock_resp_json(resp, 200, out);
@@ -1553,14 +1510,14 @@ admin(struct gcp_certmgr *s, const struct cc_mock_req *req, struct cc_mock_resp 
         cJSON *body = NULL, *out;
 
         if (!strcmp(sub, "operation-errors") && !strcmp(req->method, "DELETE")) {
-                jset(s->root, "opErrors", cJSON_CreateArray());
+                gcp_jset(s->root, "opErrors", cJSON_CreateArray());
                 out = cJSON_CreateObject();
                 cc_mock_resp_json(resp, 200, out);
                 cJSON_Delete(out);
                 return;
         }
         if (!strcmp(sub, "operation-errors") && !strcmp(req->method, "GET")) {
-                cc_mock_resp_json(resp, 200, jget(s->root, "opErrors"));
+                cc_mock_resp_json(resp, 200, gcp_jget(s->root, "opErrors"));
                 return;
         }
         if (strcmp(req->method, "POST") ||
@@ -1574,10 +1531,10 @@ admin(struct gcp_certmgr *s, const struct cc_mock_req *req, struct cc_mock_resp 
                 return;
         if (!strcmp(sub, "operation-errors")) {
                 cJSON *rule = cJSON_CreateObject();
-                const cJSON *code = jget(body, "code");
+                const cJSON *code = gcp_jget(body, "code");
 
-                if ((jget(body, "verb") && !jstr(body, "verb")) ||
-                    (jget(body, "target") && !jstr(body, "target")) ||
+                if ((gcp_jget(body, "verb") && !gcp_jstr(body, "verb")) ||
+                    (gcp_jget(body, "target") && !gcp_jstr(body, "target")) ||
                     (code &&
                      (!cJSON_IsNumber(code) || code->valueint < 1 || code->valueint > 16))) {
                         cJSON_Delete(rule);
@@ -1586,21 +1543,21 @@ admin(struct gcp_certmgr *s, const struct cc_mock_req *req, struct cc_mock_resp 
                                       "\"message\"}");
                         goto out;
                 }
-                if (jstr(body, "verb"))
-                        cJSON_AddStringToObject(rule, "verb", jstr(body, "verb"));
-                if (jstr(body, "target"))
-                        cJSON_AddStringToObject(rule, "target", jstr(body, "target"));
+                if (gcp_jstr(body, "verb"))
+                        cJSON_AddStringToObject(rule, "verb", gcp_jstr(body, "verb"));
+                if (gcp_jstr(body, "target"))
+                        cJSON_AddStringToObject(rule, "target", gcp_jstr(body, "target"));
                 cJSON_AddNumberToObject(rule, "code", code ? code->valueint : 13);
                 cJSON_AddStringToObject(rule, "message",
-                                        jstr(body, "message") ? jstr(body, "message")
-                                                              : "injected operation failure");
-                cJSON_AddItemToArray(jget(s->root, "opErrors"), rule);
+                                        gcp_jstr(body, "message") ? gcp_jstr(body, "message")
+                                                                  : "injected operation failure");
+                cJSON_AddItemToArray(gcp_jget(s->root, "opErrors"), rule);
                 gcp_changed(s->g);
                 cc_mock_resp_json(resp, 200, rule);
                 goto out;
         }
         {
-                const char *name = jstr(body, "name"), *state = jstr(body, "state");
+                const char *name = gcp_jstr(body, "name"), *state = gcp_jstr(body, "state");
                 cJSON *w = name ? wrapper_find(s, C_CERT, name) : NULL;
 
                 if (!state || (strcmp(state, "ACTIVE") && strcmp(state, "FAILED"))) {
@@ -1608,15 +1565,16 @@ admin(struct gcp_certmgr *s, const struct cc_mock_req *req, struct cc_mock_resp 
                                       "want {\"name\": certificate, \"state\": ACTIVE|FAILED}");
                         goto out;
                 }
-                if (!w || !jget(jget(w, "r"), "managed")) {
+                if (!w || !gcp_jget(gcp_jget(w, "r"), "managed")) {
                         gcp_error_rpc(resp, 404, "NOT_FOUND",
                                       "Resource '%s' was not found (or is not managed)",
                                       name ? name : "");
                         goto out;
                 }
                 /* forcing is allowed from any state: tests may want ACTIVE -> FAILED */
-                jset(jget(jget(w, "r"), "managed"), "state", cJSON_CreateString("PROVISIONING"));
-                jset(w, "force", cJSON_CreateString(state));
+                gcp_jset(gcp_jget(gcp_jget(w, "r"), "managed"), "state",
+                         cJSON_CreateString("PROVISIONING"));
+                gcp_jset(w, "force", cJSON_CreateString(state));
                 out = render(s, C_CERT, w);
                 cc_mock_resp_json(resp, 200, out);
                 cJSON_Delete(out);
@@ -1816,19 +1774,20 @@ certmgr_load(void *state, const cJSON *saved)
         int c;
 
         for (c = 0; c < C_COUNT; c++) {
-                if (!cJSON_IsArray(jget(saved, colls[c].name)))
+                if (!cJSON_IsArray(gcp_jget(saved, colls[c].name)))
                         return CC_INVAL;
-                cJSON_ArrayForEach(w, jget(saved, colls[c].name))
+                cJSON_ArrayForEach(w, gcp_jget(saved, colls[c].name))
                 {
-                        if (!jstr(jget(w, "r"), "name"))
+                        if (!gcp_jstr(gcp_jget(w, "r"), "name"))
                                 return CC_INVAL;
                 }
         }
-        if (!cJSON_IsArray(jget(saved, "operations")) || !cJSON_IsArray(jget(saved, "opErrors")))
+        if (!cJSON_IsArray(gcp_jget(saved, "operations")) ||
+            !cJSON_IsArray(gcp_jget(saved, "opErrors")))
                 return CC_INVAL;
-        cJSON_ArrayForEach(w, jget(saved, "operations"))
+        cJSON_ArrayForEach(w, gcp_jget(saved, "operations"))
         {
-                if (!jstr(jget(w, "r"), "name") || !cJSON_IsNumber(jget(w, "doneMs")))
+                if (!gcp_jstr(gcp_jget(w, "r"), "name") || !cJSON_IsNumber(gcp_jget(w, "doneMs")))
                         return CC_INVAL;
         }
         root = cJSON_Duplicate(saved, 1);

@@ -257,3 +257,48 @@ gcp_changed(struct gcp *g)
         g->change_seq++;
         pthread_cond_broadcast(&g->cond);
 }
+
+const char *
+gcp_jstr(const cJSON *o, const char *key)
+{
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+
+        return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+cJSON *
+gcp_jget(const cJSON *o, const char *key)
+{
+        return cJSON_GetObjectItemCaseSensitive(o, key);
+}
+
+void
+gcp_jset(cJSON *o, const char *key, cJSON *v)
+{
+        if (!v)
+                return;
+        if (cJSON_GetObjectItemCaseSensitive(o, key))
+                cJSON_ReplaceItemInObjectCaseSensitive(o, key, v);
+        else
+                cJSON_AddItemToObject(o, key, v);
+}
+
+void
+gcp_arr_insert(cJSON *arr, int idx, cJSON *item)
+{
+        cJSON *after = cJSON_GetArrayItem(arr, idx);
+
+        if (!item)
+                return;
+        if (!after) {
+                cJSON_AddItemToArray(arr, item);
+                return;
+        }
+        item->next = after;
+        item->prev = after->prev;
+        if (after == arr->child)
+                arr->child = item;
+        else
+                after->prev->next = item;
+        after->prev = item;
+}

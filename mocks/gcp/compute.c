@@ -297,29 +297,10 @@ const char *const cmp_coll_names[C_NCOLL] = {
 
 /* --- small helpers ------------------------------------------------------- */
 
-static const char *
-jstr(const cJSON *o, const char *key)
-{
-        const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-
-        return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
-static void
-jset(cJSON *o, const char *key, cJSON *v)
-{
-        if (!v)
-                return;
-        if (cJSON_GetObjectItemCaseSensitive(o, key))
-                cJSON_ReplaceItemInObjectCaseSensitive(o, key, v);
-        else
-                cJSON_AddItemToObject(o, key, v);
-}
-
 static void
 jset_str(cJSON *o, const char *key, const char *s)
 {
-        jset(o, key, cJSON_CreateString(s));
+        gcp_jset(o, key, cJSON_CreateString(s));
 }
 
 static void
@@ -330,7 +311,7 @@ jdefault(cJSON *o, const char *key, cJSON *v)
                 cJSON_Delete(v);
                 return;
         }
-        jset(o, key, v);
+        gcp_jset(o, key, v);
 }
 
 static bool
@@ -430,7 +411,7 @@ merge_patch(cJSON *target, const cJSON *patch)
                 } else if (cJSON_IsObject(it) && cJSON_IsObject(cur)) {
                         merge_patch(cur, it);
                 } else {
-                        jset(target, it->string, cJSON_Duplicate(it, 1));
+                        gcp_jset(target, it->string, cJSON_Duplicate(it, 1));
                 }
         }
 }
@@ -691,7 +672,7 @@ static bool
 canon_simple(cJSON *o, const char *key, const char *project, const char *scope,
              const char *collname)
 {
-        const char *v = jstr(o, key);
+        const char *v = gcp_jstr(o, key);
         char out[512];
         const char *p;
 
@@ -857,7 +838,7 @@ cert_describe(const char *pem, cJSON *o)
         }
         GENERAL_NAMES_free(sans);
         X509_free(x);
-        jset(o, "subjectAlternativeNames", arr);
+        gcp_jset(o, "subjectAlternativeNames", arr);
         return true;
 }
 
@@ -932,12 +913,13 @@ cert_eval(struct gcp_compute *c, struct cmp_res *r)
 {
         cJSON *m = cJSON_GetObjectItemCaseSensitive(r->obj, "managed");
         const cJSON *domains = cJSON_GetObjectItemCaseSensitive(m, "domains");
-        const char *cur = jstr(m, "status");
+        const char *cur = gcp_jstr(m, "status");
         const char *want, *dstate;
         cJSON *ds;
         const cJSON *d;
 
-        if (!cJSON_IsObject(m) || !jstr(r->obj, "type") || strcmp(jstr(r->obj, "type"), "MANAGED"))
+        if (!cJSON_IsObject(m) || !gcp_jstr(r->obj, "type") ||
+            strcmp(gcp_jstr(r->obj, "type"), "MANAGED"))
                 return;
         if (!strcmp(r->cert_forced, "FAILED")) {
                 want = "PROVISIONING_FAILED";
@@ -959,8 +941,8 @@ cert_eval(struct gcp_compute *c, struct cmp_res *r)
                 if (cJSON_IsString(d))
                         cJSON_AddStringToObject(ds, d->valuestring, dstate);
         }
-        jset(m, "domainStatus", ds);
-        if (!strcmp(want, "ACTIVE") && !jstr(r->obj, "certificate")) {
+        gcp_jset(m, "domainStatus", ds);
+        if (!strcmp(want, "ACTIVE") && !gcp_jstr(r->obj, "certificate")) {
                 char *pem = issue_pem(domains, (long)(c->g->next_id++ & 0x7fffffff));
 
                 if (pem) {
@@ -1038,7 +1020,7 @@ render(struct gcp_compute *c, struct cmp_res *r)
                 else
                         cJSON_Delete(used);
         } else if (r->coll == C_NEG) {
-                jset(o, "size", cJSON_CreateNumber(cJSON_GetArraySize(r->endpoints)));
+                gcp_jset(o, "size", cJSON_CreateNumber(cJSON_GetArraySize(r->endpoints)));
         }
         return o;
 }
@@ -1069,8 +1051,8 @@ ip_taken(struct gcp_compute *c, const char *ip)
         size_t i;
 
         for (i = 0; i < c->nres; i++) {
-                const char *a = c->res[i]->coll == C_ADDR ? jstr(c->res[i]->obj, "address")
-                                : c->res[i]->coll == C_FR ? jstr(c->res[i]->obj, "IPAddress")
+                const char *a = c->res[i]->coll == C_ADDR ? gcp_jstr(c->res[i]->obj, "address")
+                                : c->res[i]->coll == C_FR ? gcp_jstr(c->res[i]->obj, "IPAddress")
                                                           : NULL;
 
                 if (a && !strcmp(a, ip))
@@ -1095,8 +1077,8 @@ alloc_ip(struct gcp_compute *c, bool v6, const char *prefix, char *out, size_t n
 static bool
 norm_addr(struct norm *x, cJSON *o)
 {
-        const char *ip = jstr(o, "address");
-        const char *ver = jstr(o, "ipVersion");
+        const char *ip = gcp_jstr(o, "address");
+        const char *ver = gcp_jstr(o, "ipVersion");
         char buf[64];
 
         if (ip && (!ip_literal(ip) || (!x->self && ip_taken(x->c, ip)))) {
@@ -1112,7 +1094,7 @@ norm_addr(struct norm *x, cJSON *o)
         }
         jdefault(o, "addressType", cJSON_CreateString("EXTERNAL"));
         jdefault(o, "ipVersion",
-                 cJSON_CreateString(strchr(jstr(o, "address"), ':') ? "IPV6" : "IPV4"));
+                 cJSON_CreateString(strchr(gcp_jstr(o, "address"), ':') ? "IPV6" : "IPV4"));
         jdefault(o, "networkTier", cJSON_CreateString("PREMIUM"));
         return true;
 }
@@ -1125,7 +1107,7 @@ norm_hc(struct norm *x, cJSON *o)
                 "TCP",  "tcpHealthCheck",  "SSL",   "sslHealthCheck",   "GRPC",  "grpcHealthCheck",
                 NULL
         };
-        const char *type = jstr(o, "type");
+        const char *type = gcp_jstr(o, "type");
         const char *sub = NULL;
         cJSON *so;
         double ci, to;
@@ -1156,7 +1138,7 @@ norm_hc(struct norm *x, cJSON *o)
                 so = cJSON_CreateObject();
                 cJSON_AddItemToObject(o, sub, so);
         }
-        if (!jstr(so, "portName"))
+        if (!gcp_jstr(so, "portName"))
                 jdefault(
                     so, "port",
                     cJSON_CreateNumber(!strcmp(type, "HTTPS") || !strcmp(type, "SSL") ? 443 : 80));
@@ -1208,7 +1190,7 @@ norm_bs(struct norm *x, cJSON *o)
         cJSON_ArrayForEach(b, backends)
         {
                 const cJSON *cs = cJSON_GetObjectItemCaseSensitive(b, "capacityScaler");
-                const char *grp = jstr(b, "group");
+                const char *grp = gcp_jstr(b, "group");
                 cJSON *b2;
                 int j = 0;
 
@@ -1232,7 +1214,8 @@ norm_bs(struct norm *x, cJSON *o)
                 {
                         if (j++ < i + 1)
                                 continue;
-                        if (jstr(b2, "group") && !strcmp(jstr(b2, "group"), grp) && i != j - 1) {
+                        if (gcp_jstr(b2, "group") && !strcmp(gcp_jstr(b2, "group"), grp) &&
+                            i != j - 1) {
                                 gcp_error_v1(x->resp, 400, "invalid",
                                              "Invalid value for field 'resource.backends[%d]."
                                              "group': '%s'. Duplicate backend group.",
@@ -1262,12 +1245,12 @@ norm_um(struct norm *x, cJSON *o)
 
         cJSON_ArrayForEach(hr, cJSON_GetObjectItemCaseSensitive(o, "hostRules"))
         {
-                const char *want = jstr(hr, "pathMatcher");
+                const char *want = gcp_jstr(hr, "pathMatcher");
                 bool found = false;
 
                 cJSON_ArrayForEach(pm, cJSON_GetObjectItemCaseSensitive(o, "pathMatchers"))
                 {
-                        if (want && jstr(pm, "name") && !strcmp(jstr(pm, "name"), want))
+                        if (want && gcp_jstr(pm, "name") && !strcmp(gcp_jstr(pm, "name"), want))
                                 found = true;
                 }
                 if (!found) {
@@ -1334,7 +1317,7 @@ norm_proxy(struct norm *x, cJSON *o, bool https)
 {
         const char *cm;
 
-        if (!jstr(o, "urlMap")) {
+        if (!gcp_jstr(o, "urlMap")) {
                 gcp_error_v1(x->resp, 400, "required",
                              "Required field 'resource.urlMap' not specified");
                 return false;
@@ -1343,15 +1326,15 @@ norm_proxy(struct norm *x, cJSON *o, bool https)
                 return true;
         jdefault(o, "quicOverride", cJSON_CreateString("NONE"));
         jdefault(o, "tlsEarlyData", cJSON_CreateString("DISABLED"));
-        if (jstr(o, "sslPolicy") &&
+        if (gcp_jstr(o, "sslPolicy") &&
             !canon_simple(o, "sslPolicy", x->project, "global", "sslPolicies")) {
                 gcp_error_v1(x->resp, 400, "invalid",
                              "Invalid value for field 'resource.sslPolicy': '%s'. The URL is "
                              "malformed.",
-                             jstr(o, "sslPolicy"));
+                             gcp_jstr(o, "sslPolicy"));
                 return false;
         }
-        cm = jstr(o, "certificateMap");
+        cm = gcp_jstr(o, "certificateMap");
         if (cm) {
                 char buf[512], *segs[8], canon[512];
                 const char *p = strstr(cm, "projects/");
@@ -1394,13 +1377,13 @@ norm_proxy(struct norm *x, cJSON *o, bool https)
 static bool
 norm_fr(struct norm *x, cJSON *o)
 {
-        const char *ip = jstr(o, "IPAddress");
-        const char *pr = jstr(o, "portRange");
+        const char *ip = gcp_jstr(o, "IPAddress");
+        const char *pr = gcp_jstr(o, "portRange");
         char buf[64];
         size_t i;
 
         x->addr_link[0] = '\0';
-        if (!jstr(o, "target")) {
+        if (!gcp_jstr(o, "target")) {
                 gcp_error_v1(x->resp, 400, "required",
                              "Required field 'resource.target' not specified");
                 return false;
@@ -1410,7 +1393,7 @@ norm_fr(struct norm *x, cJSON *o)
                         struct cmp_res *a = x->c->res[i];
 
                         if (a->coll == C_ADDR && !strcmp(a->project, x->project) &&
-                            jstr(a->obj, "address") && !strcmp(jstr(a->obj, "address"), ip))
+                            gcp_jstr(a->obj, "address") && !strcmp(gcp_jstr(a->obj, "address"), ip))
                                 res_link(a, x->addr_link, sizeof(x->addr_link));
                 }
         } else if (ip) {
@@ -1430,7 +1413,7 @@ norm_fr(struct norm *x, cJSON *o)
                         return false;
                 }
                 snprintf(x->addr_link, sizeof(x->addr_link), "%s", r.link);
-                jset_str(o, "IPAddress", jstr(a->obj, "address"));
+                jset_str(o, "IPAddress", gcp_jstr(a->obj, "address"));
         } else {
                 alloc_ip(x->c, false, "34.149", buf, sizeof(buf));
                 jset_str(o, "IPAddress", buf);
@@ -1488,7 +1471,7 @@ norm_fw(struct norm *x, cJSON *o)
                 gcp_error_v1(x->resp, 400, "invalid",
                              "Invalid value for field 'resource.network': '%s'. The URL is "
                              "malformed.",
-                             jstr(o, "network"));
+                             gcp_jstr(o, "network"));
                 return false;
         }
         jdefault(o, "direction", cJSON_CreateString("INGRESS"));
@@ -1515,7 +1498,7 @@ norm_fw(struct norm *x, cJSON *o)
                              "'allowed' or 'denied' must be specified.");
                 return false;
         }
-        dir = jstr(o, "direction");
+        dir = gcp_jstr(o, "direction");
         if (!strcmp(dir, "INGRESS") && !cJSON_GetObjectItemCaseSensitive(o, "sourceRanges") &&
             !cJSON_GetObjectItemCaseSensitive(o, "sourceTags") &&
             !cJSON_GetObjectItemCaseSensitive(o, "sourceServiceAccounts")) {
@@ -1537,12 +1520,12 @@ static bool
 norm_cert(struct norm *x, cJSON *o)
 {
         cJSON *m = cJSON_GetObjectItemCaseSensitive(o, "managed");
-        const char *type = jstr(o, "type");
-        const char *pem = jstr(o, "certificate"), *key = jstr(o, "privateKey");
+        const char *type = gcp_jstr(o, "type");
+        const char *pem = gcp_jstr(o, "certificate"), *key = gcp_jstr(o, "privateKey");
 
         if (!type)
                 jset_str(o, "type", cJSON_IsObject(m) ? "MANAGED" : "SELF_MANAGED");
-        type = jstr(o, "type");
+        type = gcp_jstr(o, "type");
         if (!strcmp(type, "MANAGED")) {
                 int nd = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(m, "domains"));
 
@@ -1582,7 +1565,7 @@ norm_cert(struct norm *x, cJSON *o)
 static bool
 normalize(struct norm *x, enum cmp_coll coll, cJSON *o)
 {
-        const char *name = jstr(o, "name");
+        const char *name = gcp_jstr(o, "name");
 
         if (!check_types(o, t_common, x->resp) || !check_types(o, colls[coll].types, x->resp))
                 return false;
@@ -1708,7 +1691,7 @@ static bool
 mutation_op(struct rq *q, struct cmp_res *r, const char *op_type, struct cmp_op **out)
 {
         char link[400];
-        const char *id = jstr(r->obj, "id");
+        const char *id = gcp_jstr(r->obj, "id");
         bool failed = false;
         struct cmp_op *op;
 
@@ -1745,7 +1728,7 @@ res_insert(struct rq *q)
         x.project = q->project;
         x.zone = q->zone;
         x.resp = q->resp;
-        name = jstr(o, "name");
+        name = gcp_jstr(o, "name");
         if (name && name_ok(name) && cmp_res_find(c, q->coll, q->project, q->zone, name)) {
                 struct cmp_res probe;
 
@@ -1774,7 +1757,7 @@ res_insert(struct rq *q)
         r->coll = q->coll;
         snprintf(r->project, sizeof(r->project), "%s", q->project);
         snprintf(r->zone, sizeof(r->zone), "%s", q->zone);
-        snprintf(r->name, sizeof(r->name), "%s", jstr(o, "name"));
+        snprintf(r->name, sizeof(r->name), "%s", gcp_jstr(o, "name"));
         snprintf(r->addr_link, sizeof(r->addr_link), "%s", x.addr_link);
         r->created_ms = gcp_now_ms();
         gcp_new_id(g, id, sizeof(id));
@@ -1871,7 +1854,7 @@ res_delete(struct rq *q)
 static bool
 fp_ok(struct rq *q, const struct cmp_res *r, const cJSON *body, const char *field, bool required)
 {
-        const char *want = jstr(r->obj, field);
+        const char *want = gcp_jstr(r->obj, field);
         const cJSON *got = cJSON_GetObjectItemCaseSensitive(body, field);
 
         if (!got || cJSON_IsNull(got)) {
@@ -1928,7 +1911,7 @@ keep_output_only(cJSON *dst, const cJSON *src)
                 const cJSON *v = cJSON_GetObjectItemCaseSensitive(src, keep[i]);
 
                 if (v)
-                        jset(dst, keep[i], cJSON_Duplicate(v, 1));
+                        gcp_jset(dst, keep[i], cJSON_Duplicate(v, 1));
         }
 }
 
@@ -1950,7 +1933,7 @@ res_patch_put(struct rq *q, bool put)
                                                  (!put && q->c->g->cfg.strict_patch_fingerprint));
         if (colls[q->coll].fingerprint && !fp_ok(q, r, body, "fingerprint", need_fp))
                 goto out;
-        bname = jstr(body, "name");
+        bname = gcp_jstr(body, "name");
         if (bname && strcmp(bname, r->name)) {
                 gcp_error_v1(q->resp, 400, "invalid",
                              "Invalid value for field 'resource.name': '%s'. The name of a "
@@ -1972,8 +1955,8 @@ res_patch_put(struct rq *q, bool put)
         jset_str(o, "name", r->name);
         if (colls[q->coll].label_fp && !put && !cJSON_GetObjectItemCaseSensitive(o, "labels") &&
             cJSON_GetObjectItemCaseSensitive(r->obj, "labels"))
-                jset(o, "labels",
-                     cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(r->obj, "labels"), 1));
+                gcp_jset(o, "labels",
+                         cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(r->obj, "labels"), 1));
         memset(&x, 0, sizeof(x));
         x.c = q->c;
         x.self = r;
@@ -2017,7 +2000,7 @@ res_set_field(struct rq *q, struct cmp_res *r, const char *field, const char *op
                 goto out;
         strip_output_only(o, r->coll);
         if (v && !cJSON_IsNull(v))
-                jset(o, field, cJSON_Duplicate(v, 1));
+                gcp_jset(o, field, cJSON_Duplicate(v, 1));
         else
                 cJSON_DeleteItemFromObjectCaseSensitive(o, field);
         if (!strcmp(field, "certificateMap") && v && !cJSON_IsNull(v))
@@ -2059,7 +2042,7 @@ res_set_labels(struct rq *q, struct cmp_res *r)
         if (!o)
                 goto out;
         if (cJSON_GetArraySize(labels))
-                jset(o, "labels", cJSON_Duplicate(labels, 1));
+                gcp_jset(o, "labels", cJSON_Duplicate(labels, 1));
         else
                 cJSON_DeleteItemFromObjectCaseSensitive(o, "labels");
         set_label_fp(q->c->g, o);
@@ -2075,8 +2058,8 @@ out:
 static bool
 ep_same(const cJSON *a, const cJSON *b)
 {
-        const char *ia = jstr(a, "instance"), *ib = jstr(b, "instance");
-        const char *pa = jstr(a, "ipAddress"), *pb = jstr(b, "ipAddress");
+        const char *ia = gcp_jstr(a, "instance"), *ib = gcp_jstr(b, "instance");
+        const char *pa = gcp_jstr(a, "ipAddress"), *pb = gcp_jstr(b, "ipAddress");
         const cJSON *qa = cJSON_GetObjectItemCaseSensitive(a, "port");
         const cJSON *qb = cJSON_GetObjectItemCaseSensitive(b, "port");
 
@@ -2090,7 +2073,7 @@ neg_endpoints(struct rq *q, struct cmp_res *r, bool attach)
         cJSON *body = gcp_parse_body(q->req, q->resp, false);
         cJSON *list, *eps = NULL, *e;
         const cJSON *dp = cJSON_GetObjectItemCaseSensitive(r->obj, "defaultPort");
-        const char *type = jstr(r->obj, "networkEndpointType");
+        const char *type = gcp_jstr(r->obj, "networkEndpointType");
         struct cmp_op *op;
         int i = 0;
 
@@ -2106,7 +2089,7 @@ neg_endpoints(struct rq *q, struct cmp_res *r, bool attach)
         cJSON_ArrayForEach(e, list)
         {
                 cJSON *ne, *cur;
-                const char *inst = jstr(e, "instance"), *ip = jstr(e, "ipAddress");
+                const char *inst = gcp_jstr(e, "instance"), *ip = gcp_jstr(e, "ipAddress");
                 const cJSON *port = cJSON_GetObjectItemCaseSensitive(e, "port");
                 bool found = false;
                 int idx = 0, at = -1;
@@ -2200,7 +2183,7 @@ neg_list_endpoints(struct rq *q, struct cmp_res *r)
                         cJSON_Delete(items);
                         return;
                 }
-                hs = jstr(body, "healthStatus");
+                hs = gcp_jstr(body, "healthStatus");
         }
         res_link(r, link, sizeof(link));
         cJSON_ArrayForEach(e, r->endpoints)
@@ -2256,12 +2239,12 @@ bs_get_health(struct rq *q, struct cmp_res *r)
 
         if (!body)
                 return;
-        if (!jstr(body, "group") ||
-            !ref_parse(jstr(body, "group"), q->project, BIT(C_NEG), NULL, &ref)) {
+        if (!gcp_jstr(body, "group") ||
+            !ref_parse(gcp_jstr(body, "group"), q->project, BIT(C_NEG), NULL, &ref)) {
                 gcp_error_v1(q->resp, 400, "invalid",
                              "Invalid value for field 'resourceGroupReference.group': '%s'. The "
                              "URL is malformed.",
-                             jstr(body, "group") ? jstr(body, "group") : "");
+                             gcp_jstr(body, "group") ? gcp_jstr(body, "group") : "");
                 goto out;
         }
         neg = cmp_res_find(q->c, C_NEG, ref.project, ref.zone, ref.name);
@@ -2280,13 +2263,14 @@ bs_get_health(struct rq *q, struct cmp_res *r)
                 cJSON *h = cJSON_CreateObject();
                 const cJSON *port = cJSON_GetObjectItemCaseSensitive(e, "port");
 
-                if (jstr(e, "ipAddress"))
-                        cJSON_AddStringToObject(h, "ipAddress", jstr(e, "ipAddress"));
+                if (gcp_jstr(e, "ipAddress"))
+                        cJSON_AddStringToObject(h, "ipAddress", gcp_jstr(e, "ipAddress"));
                 if (port)
                         cJSON_AddNumberToObject(h, "port", port->valuedouble);
-                if (jstr(e, "instance")) {
+                if (gcp_jstr(e, "instance")) {
                         snprintf(link, sizeof(link), "%sprojects/%s/zones/%s/instances/%s",
-                                 GCP_COMPUTE_BASE, neg->project, neg->zone, jstr(e, "instance"));
+                                 GCP_COMPUTE_BASE, neg->project, neg->zone,
+                                 gcp_jstr(e, "instance"));
                         cJSON_AddStringToObject(h, "instance", link);
                 }
                 cJSON_AddStringToObject(h, "healthState", "HEALTHY");
@@ -2329,7 +2313,8 @@ um_validate(struct rq *q)
                 } else {
                         cJSON *err = cJSON_ParseWithLength(tmp.body.data, tmp.body.len);
                         const char *msg =
-                            err ? jstr(cJSON_GetObjectItemCaseSensitive(err, "error"), "message")
+                            err ? gcp_jstr(cJSON_GetObjectItemCaseSensitive(err, "error"),
+                                           "message")
                                 : NULL;
                         cJSON *le = cJSON_AddArrayToObject(result, "loadErrors");
 
@@ -2350,8 +2335,8 @@ um_validate(struct rq *q)
 static int
 cmp_by_name(const void *a, const void *b)
 {
-        const char *x = jstr(*(const cJSON *const *)a, "name");
-        const char *y = jstr(*(const cJSON *const *)b, "name");
+        const char *x = gcp_jstr(*(const cJSON *const *)a, "name");
+        const char *y = gcp_jstr(*(const cJSON *const *)b, "name");
 
         return strcmp(x ? x : "", y ? y : "");
 }
@@ -2359,14 +2344,14 @@ cmp_by_name(const void *a, const void *b)
 static int
 cmp_by_time_desc(const void *a, const void *b)
 {
-        const char *x = jstr(*(const cJSON *const *)a, "creationTimestamp");
-        const char *y = jstr(*(const cJSON *const *)b, "creationTimestamp");
+        const char *x = gcp_jstr(*(const cJSON *const *)a, "creationTimestamp");
+        const char *y = gcp_jstr(*(const cJSON *const *)b, "creationTimestamp");
         int c;
 
         if (!x)
-                x = jstr(*(const cJSON *const *)a, "insertTime");
+                x = gcp_jstr(*(const cJSON *const *)a, "insertTime");
         if (!y)
-                y = jstr(*(const cJSON *const *)b, "insertTime");
+                y = gcp_jstr(*(const cJSON *const *)b, "insertTime");
         c = strcmp(y ? y : "", x ? x : "");
         return c ? c : cmp_by_name(a, b);
 }
@@ -2583,7 +2568,7 @@ aggregated(struct gcp_compute *c, const char *project, const char *what,
         cJSON_AddStringToObject(out, "id", path);
         groups = cJSON_AddObjectToObject(out, "items");
         for (i = pg.start; i < pg.end; i++) {
-                const char *z = jstr(pg.v[i], "zone");
+                const char *z = gcp_jstr(pg.v[i], "zone");
                 char scope[128];
                 cJSON *g, *arr;
 
@@ -2922,7 +2907,7 @@ struct cmp_res *
 cmp_res_load(const cJSON *s)
 {
         struct cmp_res *r;
-        const char *cn = jstr(s, "collection");
+        const char *cn = gcp_jstr(s, "collection");
         const cJSON *obj = cJSON_GetObjectItemCaseSensitive(s, "resource");
         const cJSON *eps = cJSON_GetObjectItemCaseSensitive(s, "endpoints");
         const cJSON *cm = cJSON_GetObjectItemCaseSensitive(s, "createdMs");
@@ -2931,22 +2916,22 @@ cmp_res_load(const cJSON *s)
         for (i = 0; cn && i < C_NCOLL; i++)
                 if (!strcmp(cn, colls[i].name))
                         coll = i;
-        if (coll < 0 || !cJSON_IsObject(obj) || !jstr(s, "project") || !jstr(s, "name") ||
-            !name_ok(jstr(s, "name")))
+        if (coll < 0 || !cJSON_IsObject(obj) || !gcp_jstr(s, "project") || !gcp_jstr(s, "name") ||
+            !name_ok(gcp_jstr(s, "name")))
                 return NULL;
         r = cc_calloc(1, sizeof(*r));
         if (!r)
                 return NULL;
         r->coll = (enum cmp_coll)coll;
-        snprintf(r->project, sizeof(r->project), "%s", jstr(s, "project"));
-        snprintf(r->zone, sizeof(r->zone), "%s", jstr(s, "zone") ? jstr(s, "zone") : "");
-        snprintf(r->name, sizeof(r->name), "%s", jstr(s, "name"));
+        snprintf(r->project, sizeof(r->project), "%s", gcp_jstr(s, "project"));
+        snprintf(r->zone, sizeof(r->zone), "%s", gcp_jstr(s, "zone") ? gcp_jstr(s, "zone") : "");
+        snprintf(r->name, sizeof(r->name), "%s", gcp_jstr(s, "name"));
         snprintf(r->addr_link, sizeof(r->addr_link), "%s",
-                 jstr(s, "addressLink") ? jstr(s, "addressLink") : "");
+                 gcp_jstr(s, "addressLink") ? gcp_jstr(s, "addressLink") : "");
         snprintf(r->cert_forced, sizeof(r->cert_forced), "%s",
-                 jstr(s, "certForced") ? jstr(s, "certForced") : "");
+                 gcp_jstr(s, "certForced") ? gcp_jstr(s, "certForced") : "");
         snprintf(r->cert_domain_state, sizeof(r->cert_domain_state), "%s",
-                 jstr(s, "certDomainState") ? jstr(s, "certDomainState") : "");
+                 gcp_jstr(s, "certDomainState") ? gcp_jstr(s, "certDomainState") : "");
         r->created_ms = cJSON_IsNumber(cm) ? (int64_t)cm->valuedouble : gcp_now_ms();
         r->obj = cJSON_Duplicate(obj, 1);
         if (coll == C_NEG)

@@ -57,14 +57,6 @@ static const char *const quota_metrics[C_NCOLL] = {
         "SSL_CERTIFICATES",
 };
 
-static const char *
-jstr(const cJSON *o, const char *key)
-{
-        const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-
-        return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
 static double
 jnum(const cJSON *o, const char *key, double dflt)
 {
@@ -220,11 +212,11 @@ parse_rule(const cJSON *b, bool fail, struct cmp_op_rule *r)
 
         memset(r, 0, sizeof(*r));
         r->fail = fail;
-        s = jstr(b, "operationType");
+        s = gcp_jstr(b, "operationType");
         if (s && strlen(s) >= sizeof(r->op_type))
                 return "operationType too long";
         snprintf(r->op_type, sizeof(r->op_type), "%s", s ? s : "");
-        s = jstr(b, "target");
+        s = gcp_jstr(b, "target");
         if (s && strlen(s) >= sizeof(r->target))
                 return "target too long";
         snprintf(r->target, sizeof(r->target), "%s", s ? s : "");
@@ -240,9 +232,9 @@ parse_rule(const cJSON *b, bool fail, struct cmp_op_rule *r)
         r->http = (int)jnum(b, "httpStatus", 400);
         if (r->http < 400 || r->http > 599)
                 return "httpStatus must be 400..599";
-        s = jstr(b, "code");
+        s = gcp_jstr(b, "code");
         snprintf(r->code, sizeof(r->code), "%s", s ? s : "RESOURCE_OPERATION_FAILED");
-        s = jstr(b, "message");
+        s = gcp_jstr(b, "message");
         snprintf(r->message, sizeof(r->message), "%s", s ? s : "The operation failed.");
         return NULL;
 }
@@ -287,7 +279,7 @@ cmp_admin_handle(struct gcp_compute *c, const struct cc_mock_req *req, struct cc
                 reply(resp, rules_json(c));
         } else if (!strcmp(p, "quotas")) {
                 if (post) {
-                        const char *proj = jstr(b, "project"), *metric = jstr(b, "metric");
+                        const char *proj = gcp_jstr(b, "project"), *metric = gcp_jstr(b, "metric");
                         double limit = jnum(b, "limit", -1);
                         struct cmp_quota *q = NULL;
                         size_t i;
@@ -318,7 +310,7 @@ cmp_admin_handle(struct gcp_compute *c, const struct cc_mock_req *req, struct cc
                 reply(resp, quotas_json(c));
         } else if (!strcmp(p, "ratelimits")) {
                 if (post) {
-                        const char *proj = jstr(b, "project"), *group = jstr(b, "group");
+                        const char *proj = gcp_jstr(b, "project"), *group = gcp_jstr(b, "group");
                         int per = (int)jnum(b, "perSecond", -1);
                         struct cmp_rate *r = NULL;
                         bool mutate;
@@ -353,7 +345,7 @@ cmp_admin_handle(struct gcp_compute *c, const struct cc_mock_req *req, struct cc
         } else if (!strncmp(p, "sslCertificates/", 16) && post) {
                 char proj[64], name[64];
                 const char *rest = p + 16, *slash = strchr(rest, '/');
-                const char *state = jstr(b, "state");
+                const char *state = gcp_jstr(b, "state");
 
                 if (!slash || (size_t)(slash - rest) >= sizeof(proj) ||
                     strlen(slash + 1) >= sizeof(name) || !state ||
@@ -365,7 +357,7 @@ cmp_admin_handle(struct gcp_compute *c, const struct cc_mock_req *req, struct cc
                 }
                 snprintf(proj, sizeof(proj), "%.*s", (int)(slash - rest), rest);
                 snprintf(name, sizeof(name), "%s", slash + 1);
-                if (!cmp_cert_force(c, proj, name, state, jstr(b, "domainStatus"))) {
+                if (!cmp_cert_force(c, proj, name, state, gcp_jstr(b, "domainStatus"))) {
                         admin_error(resp, 404, "no such MANAGED sslCertificate");
                         goto out;
                 }
@@ -418,7 +410,7 @@ cmp_admin_load(struct gcp_compute *c, const cJSON *saved)
         cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(saved, "rules"))
         {
                 struct cmp_op_rule r;
-                const char *a = jstr(it, "action");
+                const char *a = gcp_jstr(it, "action");
 
                 if (c->nrules == sizeof(c->rules) / sizeof(c->rules[0]) || !a ||
                     parse_rule(it, !strcmp(a, "fail"), &r))
@@ -430,25 +422,26 @@ cmp_admin_load(struct gcp_compute *c, const cJSON *saved)
         {
                 struct cmp_quota *q;
 
-                if (c->nquotas == sizeof(c->quotas) / sizeof(c->quotas[0]) || !jstr(it, "metric"))
+                if (c->nquotas == sizeof(c->quotas) / sizeof(c->quotas[0]) ||
+                    !gcp_jstr(it, "metric"))
                         continue;
                 q = &c->quotas[c->nquotas++];
                 snprintf(q->project, sizeof(q->project), "%s",
-                         jstr(it, "project") ? jstr(it, "project") : "*");
-                snprintf(q->metric, sizeof(q->metric), "%s", jstr(it, "metric"));
+                         gcp_jstr(it, "project") ? gcp_jstr(it, "project") : "*");
+                snprintf(q->metric, sizeof(q->metric), "%s", gcp_jstr(it, "metric"));
                 q->limit = jnum(it, "limit", 0);
         }
         cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(saved, "ratelimits"))
         {
                 struct cmp_rate *r;
 
-                if (c->nrates == sizeof(c->rates) / sizeof(c->rates[0]) || !jstr(it, "group"))
+                if (c->nrates == sizeof(c->rates) / sizeof(c->rates[0]) || !gcp_jstr(it, "group"))
                         continue;
                 r = &c->rates[c->nrates++];
                 memset(r, 0, sizeof(*r));
                 snprintf(r->project, sizeof(r->project), "%s",
-                         jstr(it, "project") ? jstr(it, "project") : "*");
-                r->mutate = !strcmp(jstr(it, "group"), "mutate");
+                         gcp_jstr(it, "project") ? gcp_jstr(it, "project") : "*");
+                r->mutate = !strcmp(gcp_jstr(it, "group"), "mutate");
                 r->per_second = (int)jnum(it, "perSecond", 0);
         }
         c->wait_max_ms = (int)jnum(saved, "waitMaxMs", 120000);

@@ -44,54 +44,6 @@ struct gcp_dns {
 
 /* --- small JSON helpers -------------------------------------------------- */
 
-static const char *
-jstr(const cJSON *o, const char *key)
-{
-        const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-
-        return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
-static cJSON *
-jget(const cJSON *o, const char *key)
-{
-        return cJSON_GetObjectItemCaseSensitive(o, key);
-}
-
-static void
-jset(cJSON *o, const char *key, cJSON *v)
-{
-        if (!v)
-                return;
-        if (cJSON_GetObjectItemCaseSensitive(o, key))
-                cJSON_ReplaceItemInObjectCaseSensitive(o, key, v);
-        else
-                cJSON_AddItemToObject(o, key, v);
-}
-
-/* insert item before position idx (append when idx is past the end).
- * cJSON_InsertItemInArray of Debian 12's cJSON 1.7.15 drops items inserted
- * in the middle, so the links are set here. */
-static void
-arr_insert(cJSON *arr, int idx, cJSON *item)
-{
-        cJSON *after = cJSON_GetArrayItem(arr, idx);
-
-        if (!item)
-                return;
-        if (!after) {
-                cJSON_AddItemToArray(arr, item);
-                return;
-        }
-        item->next = after;
-        item->prev = after->prev;
-        if (after == arr->child)
-                arr->child = item;
-        else
-                after->prev->next = item;
-        after->prev = item;
-}
-
 static int
 name_cmp(const char *a, const char *b)
 {
@@ -107,13 +59,13 @@ zone_find(struct gcp_dns *s, const char *project, const char *name_or_id)
 
         cJSON_ArrayForEach(z, s->zones)
         {
-                const cJSON *mz = jget(z, "zone");
-                const char *p = jstr(z, "project");
+                const cJSON *mz = gcp_jget(z, "zone");
+                const char *p = gcp_jstr(z, "project");
 
                 if (!p || strcmp(p, project))
                         continue;
-                if (!strcmp(jstr(mz, "name") ? jstr(mz, "name") : "", name_or_id) ||
-                    !strcmp(jstr(mz, "id") ? jstr(mz, "id") : "", name_or_id))
+                if (!strcmp(gcp_jstr(mz, "name") ? gcp_jstr(mz, "name") : "", name_or_id) ||
+                    !strcmp(gcp_jstr(mz, "id") ? gcp_jstr(mz, "id") : "", name_or_id))
                         return z;
         }
         return NULL;
@@ -198,9 +150,10 @@ rrset_find(cJSON *zone, const char *name, const char *type, int *index)
         cJSON *r;
         int i = 0;
 
-        cJSON_ArrayForEach(r, jget(zone, "rrsets"))
+        cJSON_ArrayForEach(r, gcp_jget(zone, "rrsets"))
         {
-                if (!name_cmp(jstr(r, "name"), name) && !strcasecmp(jstr(r, "type"), type)) {
+                if (!name_cmp(gcp_jstr(r, "name"), name) &&
+                    !strcasecmp(gcp_jstr(r, "type"), type)) {
                         if (index)
                                 *index = i;
                         return r;
@@ -214,20 +167,20 @@ rrset_find(cJSON *zone, const char *name, const char *type, int *index)
 static void
 rrset_insert(cJSON *zone, cJSON *rr)
 {
-        cJSON *arr = jget(zone, "rrsets");
+        cJSON *arr = gcp_jget(zone, "rrsets");
         cJSON *r;
         int i = 0;
 
         cJSON_ArrayForEach(r, arr)
         {
-                int c = name_cmp(jstr(r, "name"), jstr(rr, "name"));
+                int c = name_cmp(gcp_jstr(r, "name"), gcp_jstr(rr, "name"));
 
-                if (c > 0 || (c == 0 && strcmp(jstr(r, "type"), jstr(rr, "type")) > 0))
+                if (c > 0 || (c == 0 && strcmp(gcp_jstr(r, "type"), gcp_jstr(rr, "type")) > 0))
                         break;
                 i++;
         }
         if (r)
-                arr_insert(arr, i, rr);
+                gcp_arr_insert(arr, i, rr);
         else
                 cJSON_AddItemToArray(arr, rr);
 }
@@ -235,15 +188,15 @@ rrset_insert(cJSON *zone, cJSON *rr)
 static void
 change_refresh(struct gcp_dns *s, cJSON *entry)
 {
-        cJSON *c = jget(entry, "change");
-        const cJSON *ms = jget(entry, "ms");
-        const char *st = jstr(c, "status");
+        cJSON *c = gcp_jget(entry, "change");
+        const cJSON *ms = gcp_jget(entry, "ms");
+        const char *st = gcp_jstr(c, "status");
 
         if (!st || strcmp(st, "pending") || !cJSON_IsNumber(ms))
                 return;
         if (gcp_now_ms() - (int64_t)ms->valuedouble >= s->g->cfg.dns_change_latency_ms) {
-                jset(c, "status", cJSON_CreateString("done"));
-                jset(c, "isServing", cJSON_CreateBool(true));
+                gcp_jset(c, "status", cJSON_CreateString("done"));
+                gcp_jset(c, "isServing", cJSON_CreateBool(true));
         }
 }
 
@@ -253,7 +206,7 @@ change_record(struct gcp_dns *s, cJSON *zone, cJSON *additions, cJSON *deletions
 {
         cJSON *entry = cJSON_CreateObject();
         cJSON *c = cJSON_CreateObject();
-        const cJSON *next = jget(zone, "nextChange");
+        const cJSON *next = gcp_jget(zone, "nextChange");
         int seq = cJSON_IsNumber(next) ? next->valueint : 0;
         int64_t now = gcp_now_ms();
         char id[24], ts[40];
@@ -270,8 +223,8 @@ change_record(struct gcp_dns *s, cJSON *zone, cJSON *additions, cJSON *deletions
                 cJSON_AddBoolToObject(c, "isServing", true);
         cJSON_AddItemToObject(entry, "change", c);
         cJSON_AddNumberToObject(entry, "ms", (double)now);
-        cJSON_AddItemToArray(jget(zone, "changes"), entry);
-        jset(zone, "nextChange", cJSON_CreateNumber(seq + 1));
+        cJSON_AddItemToArray(gcp_jget(zone, "changes"), entry);
+        gcp_jset(zone, "nextChange", cJSON_CreateNumber(seq + 1));
         gcp_changed(s->g);
         return entry;
 }
@@ -301,9 +254,9 @@ static bool
 rrset_check(const cJSON *rr, const char *zone_dns, const char *where, bool need_data, int *ttl,
             struct cc_mock_resp *resp)
 {
-        const char *name = jstr(rr, "name"), *type = jstr(rr, "type");
-        const cJSON *t = jget(rr, "ttl"), *datas = jget(rr, "rrdatas");
-        const cJSON *routing = jget(rr, "routingPolicy"), *d;
+        const char *name = gcp_jstr(rr, "name"), *type = gcp_jstr(rr, "type");
+        const cJSON *t = gcp_jget(rr, "ttl"), *datas = gcp_jget(rr, "rrdatas");
+        const cJSON *routing = gcp_jget(rr, "routingPolicy"), *d;
         int i = 0;
 
         if (!cJSON_IsObject(rr)) {
@@ -430,9 +383,9 @@ rrdatas_equal(const cJSON *a, const cJSON *b)
 static bool
 is_apex_locked(const cJSON *rr, const char *zone_dns)
 {
-        const char *type = jstr(rr, "type");
+        const char *type = gcp_jstr(rr, "type");
 
-        return !name_cmp(jstr(rr, "name"), zone_dns) &&
+        return !name_cmp(gcp_jstr(rr, "name"), zone_dns) &&
                (!strcmp(type, "SOA") || !strcmp(type, "NS"));
 }
 
@@ -443,7 +396,7 @@ static cJSON *
 apply_change(struct gcp_dns *s, cJSON *zone, const cJSON *additions, const cJSON *deletions,
              const char *where, struct cc_mock_resp *resp)
 {
-        const char *zone_dns = jstr(jget(zone, "zone"), "dnsName");
+        const char *zone_dns = gcp_jstr(gcp_jget(zone, "zone"), "dnsName");
         cJSON *adds = NULL, *dels = NULL, *entry = NULL;
         const cJSON *rr;
         char at[128];
@@ -467,15 +420,15 @@ apply_change(struct gcp_dns *s, cJSON *zone, const cJSON *additions, const cJSON
                 snprintf(at, sizeof(at), "%s.deletions[%d]", where, i);
                 if (!rrset_check(rr, zone_dns, at, false, &ttl, resp))
                         goto out;
-                cur = rrset_find(zone, jstr(rr, "name"), jstr(rr, "type"), NULL);
+                cur = rrset_find(zone, gcp_jstr(rr, "name"), gcp_jstr(rr, "type"), NULL);
                 if (!cur) {
                         gcp_error_v1(resp, 404, "notFound",
                                      "The '%s' resource named '%s (%s)' does not exist.", at,
-                                     jstr(rr, "name"), jstr(rr, "type"));
+                                     gcp_jstr(rr, "name"), gcp_jstr(rr, "type"));
                         goto out;
                 }
-                if ((jget(rr, "ttl") && jget(cur, "ttl")->valueint != ttl) ||
-                    !rrdatas_equal(jget(rr, "rrdatas"), jget(cur, "rrdatas"))) {
+                if ((gcp_jget(rr, "ttl") && gcp_jget(cur, "ttl")->valueint != ttl) ||
+                    !rrdatas_equal(gcp_jget(rr, "rrdatas"), gcp_jget(cur, "rrdatas"))) {
                         gcp_error_v1(resp, 412, "conditionNotMet", "Precondition not met for '%s'",
                                      at);
                         goto out;
@@ -489,12 +442,13 @@ apply_change(struct gcp_dns *s, cJSON *zone, const cJSON *additions, const cJSON
                         {
                                 if (j++ >= i)
                                         break;
-                                if (!name_cmp(jstr(o, "name"), jstr(rr, "name")) &&
-                                    !strcasecmp(jstr(o, "type"), jstr(rr, "type"))) {
+                                if (!name_cmp(gcp_jstr(o, "name"), gcp_jstr(rr, "name")) &&
+                                    !strcasecmp(gcp_jstr(o, "type"), gcp_jstr(rr, "type"))) {
                                         gcp_error_v1(resp, 404, "notFound",
                                                      "The '%s' resource named '%s (%s)' does not "
                                                      "exist.",
-                                                     at, jstr(rr, "name"), jstr(rr, "type"));
+                                                     at, gcp_jstr(rr, "name"),
+                                                     gcp_jstr(rr, "type"));
                                         goto out;
                                 }
                         }
@@ -514,8 +468,8 @@ apply_change(struct gcp_dns *s, cJSON *zone, const cJSON *additions, const cJSON
                         goto out;
                 cJSON_ArrayForEach(o, deletions)
                 {
-                        if (!name_cmp(jstr(o, "name"), jstr(rr, "name")) &&
-                            !strcmp(jstr(o, "type"), jstr(rr, "type")))
+                        if (!name_cmp(gcp_jstr(o, "name"), gcp_jstr(rr, "name")) &&
+                            !strcmp(gcp_jstr(o, "type"), gcp_jstr(rr, "type")))
                                 deleted = true;
                 }
                 cJSON_ArrayForEach(o, additions)
@@ -523,15 +477,15 @@ apply_change(struct gcp_dns *s, cJSON *zone, const cJSON *additions, const cJSON
                         /* the same record set added twice in one change */
                         if (j++ >= i)
                                 break;
-                        if (!name_cmp(jstr(o, "name"), jstr(rr, "name")) &&
-                            !strcmp(jstr(o, "type"), jstr(rr, "type")))
+                        if (!name_cmp(gcp_jstr(o, "name"), gcp_jstr(rr, "name")) &&
+                            !strcmp(gcp_jstr(o, "type"), gcp_jstr(rr, "type")))
                                 twice = true;
                 }
-                if (twice ||
-                    (rrset_find(zone, jstr(rr, "name"), jstr(rr, "type"), NULL) && !deleted)) {
+                if (twice || (rrset_find(zone, gcp_jstr(rr, "name"), gcp_jstr(rr, "type"), NULL) &&
+                              !deleted)) {
                         gcp_error_v1(resp, 409, "alreadyExists",
                                      "The resource '%s' named '%s (%s)' already exists", at,
-                                     jstr(rr, "name"), jstr(rr, "type"));
+                                     gcp_jstr(rr, "name"), gcp_jstr(rr, "type"));
                         goto out;
                 }
                 i++;
@@ -546,15 +500,15 @@ apply_change(struct gcp_dns *s, cJSON *zone, const cJSON *additions, const cJSON
                 if (is_apex_locked(rr, zone_dns)) {
                         cJSON_ArrayForEach(o, additions)
                         {
-                                if (!name_cmp(jstr(o, "name"), jstr(rr, "name")) &&
-                                    !strcmp(jstr(o, "type"), jstr(rr, "type")))
+                                if (!name_cmp(gcp_jstr(o, "name"), gcp_jstr(rr, "name")) &&
+                                    !strcmp(gcp_jstr(o, "type"), gcp_jstr(rr, "type")))
                                         readded = true;
                         }
                         if (!readded) {
                                 gcp_error_v1(resp, 400, "invalid",
                                              "The resource '%s.deletions[%d]' named '%s (%s)' "
                                              "cannot be deleted",
-                                             where, i, jstr(rr, "name"), jstr(rr, "type"));
+                                             where, i, gcp_jstr(rr, "name"), gcp_jstr(rr, "type"));
                                 goto out;
                         }
                 }
@@ -571,18 +525,18 @@ apply_change(struct gcp_dns *s, cJSON *zone, const cJSON *additions, const cJSON
         cJSON_ArrayForEach(rr, deletions)
         {
                 int idx = -1;
-                cJSON *cur = rrset_find(zone, jstr(rr, "name"), jstr(rr, "type"), &idx);
+                cJSON *cur = rrset_find(zone, gcp_jstr(rr, "name"), gcp_jstr(rr, "type"), &idx);
 
                 if (cur)
-                        cJSON_AddItemToArray(dels,
-                                             cJSON_DetachItemFromArray(jget(zone, "rrsets"), idx));
+                        cJSON_AddItemToArray(
+                            dels, cJSON_DetachItemFromArray(gcp_jget(zone, "rrsets"), idx));
         }
         cJSON_ArrayForEach(rr, additions)
         {
-                const cJSON *t = jget(rr, "ttl");
-                cJSON *n = make_rrset(jstr(rr, "name"), jstr(rr, "type"),
+                const cJSON *t = gcp_jget(rr, "ttl");
+                cJSON *n = make_rrset(gcp_jstr(rr, "name"), gcp_jstr(rr, "type"),
                                       t ? (int)t->valuedouble : DNS_DEFAULT_TTL,
-                                      jget(rr, "rrdatas"), jget(rr, "routingPolicy"));
+                                      gcp_jget(rr, "rrdatas"), gcp_jget(rr, "routingPolicy"));
 
                 if (!n)
                         continue;
@@ -662,11 +616,11 @@ zone_create(struct gcp_dns *s, const char *project, const struct cc_mock_req *re
 
         if (!body)
                 return;
-        name = jstr(body, "name");
-        dns = jstr(body, "dnsName");
-        desc = jstr(body, "description");
-        vis = jstr(body, "visibility");
-        labels = jget(body, "labels");
+        name = gcp_jstr(body, "name");
+        dns = gcp_jstr(body, "dnsName");
+        desc = gcp_jstr(body, "description");
+        vis = gcp_jstr(body, "visibility");
+        labels = gcp_jget(body, "labels");
         if (!name) {
                 gcp_error_v1(resp, 400, "required",
                              "Required field 'entity.managedZone.name' not specified");
@@ -687,12 +641,12 @@ zone_create(struct gcp_dns *s, const char *project, const struct cc_mock_req *re
                              "Invalid value for 'entity.managedZone.dnsName': '%s'", dns);
                 goto out;
         }
-        if ((jget(body, "description") && !desc) || (desc && strlen(desc) > 1024)) {
+        if ((gcp_jget(body, "description") && !desc) || (desc && strlen(desc) > 1024)) {
                 gcp_error_v1(resp, 400, "invalid",
                              "Invalid value for 'entity.managedZone.description'");
                 goto out;
         }
-        if ((jget(body, "visibility") && !vis) ||
+        if ((gcp_jget(body, "visibility") && !vis) ||
             (vis && strcmp(vis, "public") && strcmp(vis, "private"))) {
                 gcp_error_v1(resp, 400, "invalid",
                              "Invalid value for 'entity.managedZone.visibility': '%s'",
@@ -730,11 +684,13 @@ zone_create(struct gcp_dns *s, const char *project, const struct cc_mock_req *re
         cJSON_AddStringToObject(mz, "visibility", vis ? vis : "public");
         if (labels)
                 cJSON_AddItemToObject(mz, "labels", cJSON_Duplicate(labels, 1));
-        if (vis && !strcmp(vis, "private") && cJSON_IsObject(jget(body, "privateVisibilityConfig")))
-                cJSON_AddItemToObject(mz, "privateVisibilityConfig",
-                                      cJSON_Duplicate(jget(body, "privateVisibilityConfig"), 1));
+        if (vis && !strcmp(vis, "private") &&
+            cJSON_IsObject(gcp_jget(body, "privateVisibilityConfig")))
+                cJSON_AddItemToObject(
+                    mz, "privateVisibilityConfig",
+                    cJSON_Duplicate(gcp_jget(body, "privateVisibilityConfig"), 1));
         cJSON_AddItemToObject(mz, "cloudLoggingConfig", cJSON_CreateObject());
-        cJSON_AddStringToObject(jget(mz, "cloudLoggingConfig"), "kind",
+        cJSON_AddStringToObject(gcp_jget(mz, "cloudLoggingConfig"), "kind",
                                 "dns#managedZoneCloudLoggingConfig");
 
         entry = cJSON_CreateObject();
@@ -785,11 +741,11 @@ zone_list(struct gcp_dns *s, const char *project, const struct cc_mock_req *req,
                 memcpy(dns + strlen(dns), ".", 2);
         cJSON_ArrayForEach(z, s->zones)
         {
-                const cJSON *mz = jget(z, "zone");
+                const cJSON *mz = gcp_jget(z, "zone");
 
-                if (strcmp(jstr(z, "project"), project))
+                if (strcmp(gcp_jstr(z, "project"), project))
                         continue;
-                if (by_dns && name_cmp(jstr(mz, "dnsName"), dns))
+                if (by_dns && name_cmp(gcp_jstr(mz, "dnsName"), dns))
                         continue;
                 cJSON_AddItemReferenceToArray(matches, (cJSON *)mz);
         }
@@ -807,43 +763,43 @@ zone_patch(struct gcp_dns *s, cJSON *zone, const struct cc_mock_req *req, bool p
            struct cc_mock_resp *resp)
 {
         cJSON *body = gcp_parse_body(req, resp, false);
-        cJSON *mz = jget(zone, "zone"), *old = NULL, *op = NULL;
+        cJSON *mz = gcp_jget(zone, "zone"), *old = NULL, *op = NULL;
         const cJSON *v;
         char id[32], ts[40];
 
         if (!body)
                 return;
         old = cJSON_Duplicate(mz, 1);
-        v = jget(body, "dnsName");
-        if (v && (!cJSON_IsString(v) || name_cmp(v->valuestring, jstr(mz, "dnsName")))) {
+        v = gcp_jget(body, "dnsName");
+        if (v && (!cJSON_IsString(v) || name_cmp(v->valuestring, gcp_jstr(mz, "dnsName")))) {
                 gcp_error_v1(resp, 400, "invalid",
                              "Invalid value for 'entity.managedZone.dnsName': '%s'",
                              cJSON_IsString(v) ? v->valuestring : "");
                 goto out;
         }
-        v = jget(body, "name");
-        if (v && (!cJSON_IsString(v) || strcmp(v->valuestring, jstr(mz, "name")))) {
+        v = gcp_jget(body, "name");
+        if (v && (!cJSON_IsString(v) || strcmp(v->valuestring, gcp_jstr(mz, "name")))) {
                 gcp_error_v1(resp, 400, "invalid",
                              "Invalid value for 'entity.managedZone.name': '%s'",
                              cJSON_IsString(v) ? v->valuestring : "");
                 goto out;
         }
-        v = jget(body, "description");
+        v = gcp_jget(body, "description");
         if (v && (!cJSON_IsString(v) || strlen(v->valuestring) > 1024)) {
                 gcp_error_v1(resp, 400, "invalid",
                              "Invalid value for 'entity.managedZone.description'");
                 goto out;
         }
-        if (jget(body, "labels") && !cJSON_IsObject(jget(body, "labels"))) {
+        if (gcp_jget(body, "labels") && !cJSON_IsObject(gcp_jget(body, "labels"))) {
                 gcp_error_v1(resp, 400, "invalid", "Invalid value for 'entity.managedZone.labels'");
                 goto out;
         }
         if (v)
-                jset(mz, "description", cJSON_CreateString(v->valuestring));
+                gcp_jset(mz, "description", cJSON_CreateString(v->valuestring));
         else if (put)
-                jset(mz, "description", cJSON_CreateString(""));
-        if (jget(body, "labels"))
-                jset(mz, "labels", cJSON_Duplicate(jget(body, "labels"), 1));
+                gcp_jset(mz, "description", cJSON_CreateString(""));
+        if (gcp_jget(body, "labels"))
+                gcp_jset(mz, "labels", cJSON_Duplicate(gcp_jget(body, "labels"), 1));
         else if (put)
                 cJSON_DeleteItemFromObjectCaseSensitive(mz, "labels");
         gcp_changed(s->g);
@@ -858,9 +814,9 @@ zone_patch(struct gcp_dns *s, cJSON *zone, const struct cc_mock_req *req, bool p
         cJSON_AddStringToObject(op, "type", "UPDATE");
         cJSON_AddStringToObject(op, "user", "cloud-dns-system");
         cJSON_AddItemToObject(op, "zoneContext", cJSON_CreateObject());
-        cJSON_AddItemToObject(jget(op, "zoneContext"), "oldValue", old);
+        cJSON_AddItemToObject(gcp_jget(op, "zoneContext"), "oldValue", old);
         old = NULL;
-        cJSON_AddItemToObject(jget(op, "zoneContext"), "newValue", cJSON_Duplicate(mz, 1));
+        cJSON_AddItemToObject(gcp_jget(op, "zoneContext"), "newValue", cJSON_Duplicate(mz, 1));
         cc_mock_resp_json(resp, 200, op);
 out:
         cJSON_Delete(op);
@@ -871,18 +827,18 @@ out:
 static void
 zone_delete(struct gcp_dns *s, cJSON *zone, struct cc_mock_resp *resp)
 {
-        const char *dns = jstr(jget(zone, "zone"), "dnsName");
+        const char *dns = gcp_jstr(gcp_jget(zone, "zone"), "dnsName");
         const cJSON *rr;
         cJSON *z;
         int i = 0;
 
-        cJSON_ArrayForEach(rr, jget(zone, "rrsets"))
+        cJSON_ArrayForEach(rr, gcp_jget(zone, "rrsets"))
         {
                 if (!is_apex_locked(rr, dns)) {
                         gcp_error_v1(resp, 400, "containerNotEmpty",
                                      "The resource named '%s' cannot be deleted because it "
                                      "contains one or more 'resource records'.",
-                                     jstr(jget(zone, "zone"), "name"));
+                                     gcp_jstr(gcp_jget(zone, "zone"), "name"));
                         return;
                 }
         }
@@ -916,11 +872,11 @@ rrset_list(struct gcp_dns *s, cJSON *zone, const struct cc_mock_req *req, struct
                              type);
                 goto out;
         }
-        cJSON_ArrayForEach(rr, jget(zone, "rrsets"))
+        cJSON_ArrayForEach(rr, gcp_jget(zone, "rrsets"))
         {
-                if (by_name && name_cmp(jstr(rr, "name"), name))
+                if (by_name && name_cmp(gcp_jstr(rr, "name"), name))
                         continue;
-                if (by_type && strcasecmp(jstr(rr, "type"), type))
+                if (by_type && strcasecmp(gcp_jstr(rr, "type"), type))
                         continue;
                 cJSON_AddItemReferenceToArray(matches, (cJSON *)rr);
         }
@@ -939,24 +895,25 @@ rrset_create(struct gcp_dns *s, cJSON *zone, const struct cc_mock_req *req,
 {
         cJSON *body = gcp_parse_body(req, resp, false);
         cJSON *adds = NULL;
-        const char *zone_dns = jstr(jget(zone, "zone"), "dnsName");
+        const char *zone_dns = gcp_jstr(gcp_jget(zone, "zone"), "dnsName");
         int ttl;
 
         if (!body)
                 return;
         if (!rrset_check(body, zone_dns, "entity.rrset", true, &ttl, resp))
                 goto out;
-        if (rrset_find(zone, jstr(body, "name"), jstr(body, "type"), NULL)) {
+        if (rrset_find(zone, gcp_jstr(body, "name"), gcp_jstr(body, "type"), NULL)) {
                 gcp_error_v1(resp, 409, "alreadyExists",
                              "The resource 'entity.rrset' named '%s (%s)' already exists",
-                             jstr(body, "name"), jstr(body, "type"));
+                             gcp_jstr(body, "name"), gcp_jstr(body, "type"));
                 goto out;
         }
         adds = cJSON_CreateArray();
         cJSON_AddItemReferenceToArray(adds, body);
         if (apply_change(s, zone, adds, NULL, "entity.change", resp))
-                cc_mock_resp_json(resp, 200,
-                                  rrset_find(zone, jstr(body, "name"), jstr(body, "type"), NULL));
+                cc_mock_resp_json(
+                    resp, 200,
+                    rrset_find(zone, gcp_jstr(body, "name"), gcp_jstr(body, "type"), NULL));
 out:
         cJSON_Delete(adds);
         cJSON_Delete(body);
@@ -968,7 +925,7 @@ rrset_one(struct gcp_dns *s, cJSON *zone, const char *name, const char *type,
 {
         cJSON *cur = rrset_find(zone, name, type, NULL);
         cJSON *body = NULL, *adds = NULL, *dels = NULL, *n = NULL;
-        const char *zone_dns = jstr(jget(zone, "zone"), "dnsName");
+        const char *zone_dns = gcp_jstr(gcp_jget(zone, "zone"), "dnsName");
         int ttl;
 
         if (!cur) {
@@ -1007,22 +964,24 @@ rrset_one(struct gcp_dns *s, cJSON *zone, const char *name, const char *type,
         body = gcp_parse_body(req, resp, false);
         if (!body)
                 goto out;
-        if ((jget(body, "name") && (!jstr(body, "name") || name_cmp(jstr(body, "name"), name))) ||
-            (jget(body, "type") && (!jstr(body, "type") || strcmp(jstr(body, "type"), type)))) {
+        if ((gcp_jget(body, "name") &&
+             (!gcp_jstr(body, "name") || name_cmp(gcp_jstr(body, "name"), name))) ||
+            (gcp_jget(body, "type") &&
+             (!gcp_jstr(body, "type") || strcmp(gcp_jstr(body, "type"), type)))) {
                 gcp_error_v1(resp, 400, "invalid", "Invalid value for 'entity.rrset.name': '%s'",
-                             jstr(body, "name") ? jstr(body, "name") : "");
+                             gcp_jstr(body, "name") ? gcp_jstr(body, "name") : "");
                 goto out;
         }
         /* the patched record set: the body's fields over the current ones */
         n = cJSON_Duplicate(cur, 1);
-        if (jget(body, "ttl"))
-                jset(n, "ttl", cJSON_Duplicate(jget(body, "ttl"), 1));
-        if (jget(body, "rrdatas")) {
-                jset(n, "rrdatas", cJSON_Duplicate(jget(body, "rrdatas"), 1));
+        if (gcp_jget(body, "ttl"))
+                gcp_jset(n, "ttl", cJSON_Duplicate(gcp_jget(body, "ttl"), 1));
+        if (gcp_jget(body, "rrdatas")) {
+                gcp_jset(n, "rrdatas", cJSON_Duplicate(gcp_jget(body, "rrdatas"), 1));
                 cJSON_DeleteItemFromObjectCaseSensitive(n, "routingPolicy");
         }
-        if (jget(body, "routingPolicy")) {
-                jset(n, "routingPolicy", cJSON_Duplicate(jget(body, "routingPolicy"), 1));
+        if (gcp_jget(body, "routingPolicy")) {
+                gcp_jset(n, "routingPolicy", cJSON_Duplicate(gcp_jget(body, "routingPolicy"), 1));
                 cJSON_DeleteItemFromObjectCaseSensitive(n, "rrdatas");
         }
         if (!rrset_check(n, zone_dns, "entity.rrset", true, &ttl, resp))
@@ -1048,10 +1007,10 @@ change_create(struct gcp_dns *s, cJSON *zone, const struct cc_mock_req *req,
 
         if (!body)
                 return;
-        entry = apply_change(s, zone, jget(body, "additions"), jget(body, "deletions"),
+        entry = apply_change(s, zone, gcp_jget(body, "additions"), gcp_jget(body, "deletions"),
                              "entity.change", resp);
         if (entry)
-                cc_mock_resp_json(resp, 200, jget(entry, "change"));
+                cc_mock_resp_json(resp, 200, gcp_jget(entry, "change"));
         cJSON_Delete(body);
 }
 
@@ -1068,14 +1027,14 @@ change_list(struct gcp_dns *s, cJSON *zone, const struct cc_mock_req *req,
 
         if (page_params(req, resp, &offset, &max))
                 goto out;
-        cJSON_ArrayForEach(e, jget(zone, "changes"))
+        cJSON_ArrayForEach(e, gcp_jget(zone, "changes"))
         {
                 change_refresh(s, e);
                 if (desc)
-                        arr_insert(matches, 0,
-                                   cJSON_CreateObjectReference(jget(e, "change")->child));
+                        gcp_arr_insert(matches, 0,
+                                       cJSON_CreateObjectReference(gcp_jget(e, "change")->child));
                 else
-                        cJSON_AddItemReferenceToArray(matches, jget(e, "change"));
+                        cJSON_AddItemReferenceToArray(matches, gcp_jget(e, "change"));
         }
         out = cJSON_CreateObject();
         cJSON_AddStringToObject(out, "kind", "dns#changesListResponse");
@@ -1091,11 +1050,11 @@ change_get(struct gcp_dns *s, cJSON *zone, const char *id, struct cc_mock_resp *
 {
         cJSON *e;
 
-        cJSON_ArrayForEach(e, jget(zone, "changes"))
+        cJSON_ArrayForEach(e, gcp_jget(zone, "changes"))
         {
-                if (!strcmp(jstr(jget(e, "change"), "id"), id)) {
+                if (!strcmp(gcp_jstr(gcp_jget(e, "change"), "id"), id)) {
                         change_refresh(s, e);
-                        cc_mock_resp_json(resp, 200, jget(e, "change"));
+                        cc_mock_resp_json(resp, 200, gcp_jget(e, "change"));
                         return;
                 }
         }
@@ -1151,7 +1110,7 @@ dns_handle(struct gcp *g, void *state, const struct cc_mock_req *req, struct cc_
         }
         if (n == 6) {
                 if (!strcmp(m, "GET"))
-                        cc_mock_resp_json(resp, 200, jget(zone, "zone"));
+                        cc_mock_resp_json(resp, 200, gcp_jget(zone, "zone"));
                 else if (!strcmp(m, "PATCH") || !strcmp(m, "PUT"))
                         zone_patch(s, zone, req, !strcmp(m, "PUT"), resp);
                 else if (!strcmp(m, "DELETE"))
@@ -1209,14 +1168,14 @@ dns_has_record(struct gcp *g, const char *project, const char *name, const char 
         {
                 const cJSON *rr, *d;
 
-                if (strcmp(jstr(z, "project"), project))
+                if (strcmp(gcp_jstr(z, "project"), project))
                         continue;
                 rr = rrset_find((cJSON *)z, name, type, NULL);
                 if (!rr)
                         continue;
                 if (!rrdata)
                         return true;
-                cJSON_ArrayForEach(d, jget(rr, "rrdatas"))
+                cJSON_ArrayForEach(d, gcp_jget(rr, "rrdatas"))
                 {
                         if (cJSON_IsString(d) && !strcasecmp(d->valuestring, rrdata))
                                 return true;
@@ -1247,7 +1206,7 @@ dns_create(struct gcp *g, void **state, struct cc_diag *d)
                 return cc_diag_set(d, CC_NOMEM, 0, "cannot create the dns module: out of memory");
         }
         s->g = g;
-        s->zones = jget(s->root, "zones");
+        s->zones = gcp_jget(s->root, "zones");
         g->dns = s;
         g->hooks.dns_has_record = dns_has_record;
         *state = s;
@@ -1279,7 +1238,7 @@ dns_reset(void *state)
                 return;
         cJSON_Delete(s->root);
         s->root = root;
-        s->zones = jget(root, "zones");
+        s->zones = gcp_jget(root, "zones");
 }
 
 static cJSON *
@@ -1294,20 +1253,23 @@ dns_dump(const void *state)
 static bool
 zone_entry_ok(const cJSON *z)
 {
-        const cJSON *mz = jget(z, "zone"), *e;
+        const cJSON *mz = gcp_jget(z, "zone"), *e;
 
-        if (!jstr(z, "project") || !cJSON_IsObject(mz) || !jstr(mz, "name") ||
-            !jstr(mz, "dnsName") || !jstr(mz, "id") || !cJSON_IsArray(jget(z, "rrsets")) ||
-            !cJSON_IsArray(jget(z, "changes")) || !cJSON_IsNumber(jget(z, "nextChange")))
+        if (!gcp_jstr(z, "project") || !cJSON_IsObject(mz) || !gcp_jstr(mz, "name") ||
+            !gcp_jstr(mz, "dnsName") || !gcp_jstr(mz, "id") ||
+            !cJSON_IsArray(gcp_jget(z, "rrsets")) || !cJSON_IsArray(gcp_jget(z, "changes")) ||
+            !cJSON_IsNumber(gcp_jget(z, "nextChange")))
                 return false;
-        cJSON_ArrayForEach(e, jget(z, "rrsets"))
+        cJSON_ArrayForEach(e, gcp_jget(z, "rrsets"))
         {
-                if (!jstr(e, "name") || !jstr(e, "type") || !cJSON_IsNumber(jget(e, "ttl")))
+                if (!gcp_jstr(e, "name") || !gcp_jstr(e, "type") ||
+                    !cJSON_IsNumber(gcp_jget(e, "ttl")))
                         return false;
         }
-        cJSON_ArrayForEach(e, jget(z, "changes"))
+        cJSON_ArrayForEach(e, gcp_jget(z, "changes"))
         {
-                if (!jstr(jget(e, "change"), "id") || !jstr(jget(e, "change"), "status"))
+                if (!gcp_jstr(gcp_jget(e, "change"), "id") ||
+                    !gcp_jstr(gcp_jget(e, "change"), "status"))
                         return false;
         }
         return true;
@@ -1320,9 +1282,9 @@ dns_load(void *state, const cJSON *saved)
         const cJSON *z;
         cJSON *root;
 
-        if (!cJSON_IsArray(jget(saved, "zones")))
+        if (!cJSON_IsArray(gcp_jget(saved, "zones")))
                 return CC_INVAL;
-        cJSON_ArrayForEach(z, jget(saved, "zones"))
+        cJSON_ArrayForEach(z, gcp_jget(saved, "zones"))
         {
                 if (!zone_entry_ok(z))
                         return CC_INVAL;
@@ -1332,7 +1294,7 @@ dns_load(void *state, const cJSON *saved)
                 return CC_NOMEM;
         cJSON_Delete(s->root);
         s->root = root;
-        s->zones = jget(root, "zones");
+        s->zones = gcp_jget(root, "zones");
         return CC_OK;
 }
 

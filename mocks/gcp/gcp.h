@@ -138,6 +138,16 @@ cJSON *gcp_parse_body(const struct cc_mock_req *req, struct cc_mock_resp *resp, 
  * with --project (compute/dns: v1 envelope; certmgr: rpc). */
 void gcp_unknown_project(struct cc_mock_resp *resp, const char *project, bool rpc);
 
+/* Small cJSON helpers the modules share.  gcp_jstr: the string member or
+ * NULL; gcp_jget: the member or NULL; gcp_jset: add or replace a member
+ * (takes v; NULL v does nothing); gcp_arr_insert: insert before position
+ * idx (append past the end) -- cJSON_InsertItemInArray of Debian 12's
+ * cJSON 1.7.15 drops items inserted in the middle, so the links are set here. */
+const char *gcp_jstr(const cJSON *o, const char *key);
+cJSON *gcp_jget(const cJSON *o, const char *key);
+void gcp_jset(cJSON *o, const char *key, cJSON *v);
+void gcp_arr_insert(cJSON *arr, int idx, cJSON *item);
+
 /* gcp_changed -- note a mutation: bump change_seq and wake waiters. */
 void gcp_changed(struct gcp *g);
 
