@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -153,6 +154,17 @@ live_line(struct run *r)
                 n += snprintf(line + n, sizeof(line) - (size_t)n, "%s%s %s '%s'",
                               shown > 1 ? ", " : "", verb(r->plan.steps[i].action, false),
                               r->plan.steps[i].node->kind->label, r->plan.steps[i].node->name);
+        }
+        /* one terminal row: a wrapped line could not be rewritten in place */
+        {
+                struct winsize ws;
+                size_t cols =
+                    ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 10 ? ws.ws_col : 80;
+
+                if (strlen(line) >= cols) {
+                        line[cols - 4] = '\0';
+                        memcpy(line + cols - 4, "...", 4);
+                }
         }
         fputs("\r\033[K", stdout);
         fputs(line, stdout);
