@@ -104,6 +104,7 @@ struct pass {
         struct ctl *c;
         char key[512];
         char ns[256], name[256], owner[512];
+        const char *owners[2]; /* the observe scope: observe keeps the pointer */
         bool is_class;
         enum pass_mode mode;
         cJSON *obj; /* copy of the object as cached at the start, NULL if gone */
@@ -1062,14 +1063,15 @@ start_observe(struct pass *p)
 {
         struct ctl *c = p->c;
         struct cc_gke_observe_opts oo = { 0 };
-        const char *owners[2] = { p->owner, NULL };
         struct cc_diag d;
         cc_err rc;
 
         oo.scope.project = c->cfg.project;
         oo.scope.fleet = c->cfg.fleet;
         oo.scope.dns_zone = c->cfg.dns_zone;
-        oo.scope.owners = owners;
+        p->owners[0] = p->owner;
+        p->owners[1] = NULL;
+        oo.scope.owners = p->owners;
         oo.scope.nowners = 1;
         /* a destroy verifies against a fresh list; applies use the warm cache
          * except on the first pass after a drift check */
