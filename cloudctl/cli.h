@@ -29,5 +29,6 @@ extern const struct cc_cmd cc_cmd_version;
 extern const struct cc_cmd cc_cmd_plan;
 extern const struct cc_cmd cc_cmd_apply;
 extern const struct cc_cmd cc_cmd_destroy;
+extern const struct cc_cmd cc_cmd_run;
 
 #endif

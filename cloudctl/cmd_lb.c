@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "cloudctl/cli.h"
+#include "cloudctl/cloud.h"
 #include "cloudctl/config.h"
 #include "cloudctl/inputs.h"
 #include "core/gwstatus.h"
@@ -59,11 +60,10 @@ struct run {
 
         struct cc_loop loop;
         struct cc_http http;
-        struct cc_gke_auth auth;
-        struct cc_gke_api api;
+        struct cc_cloud cloud;
         struct cc_gke_cache cache;
         struct cc_gke_exec exec;
-        bool loop_ok, http_ok, auth_ok, api_ok;
+        bool loop_ok, http_ok;
 
         struct cc_strv neg_names;
         struct cc_gke_negs_result negs;
@@ -228,7 +228,7 @@ address_of(const struct run *r, const char *ns, const char *name)
 static void
 summary(struct run *r)
 {
-        const struct cc_gke_api_counts *c = &r->api.counts;
+        const struct cc_gke_api_counts *c = &r->cloud.api.counts;
         unsigned long reads = 0, muts = 0;
         size_t i, owned = 0;
 
@@ -312,7 +312,7 @@ after_observe(struct cc_gke_observe_result *res, void *ud)
         snprintf(r->exec.run_salt, sizeof(r->exec.run_salt), "%llx-%ld",
                  (unsigned long long)cc_loop_now_ms(&r->loop) ^ (unsigned long long)time(NULL),
                  (long)getpid());
-        r->exec.api = &r->api;
+        r->exec.api = &r->cloud.api;
         r->exec.cache = &r->cache;
         r->exec.loop = &r->loop;
         wo.max_parallel = r->parallel;
@@ -432,7 +432,8 @@ start_observe(struct run *r)
                 oo.scope.owners = r->owners.n ? (const char *const *)r->owners.v : none;
                 oo.scope.nowners = r->owners.n;
         }
-        rc = cc_gke_observe(&r->api, &r->cache, &oo, &r->graph, &r->obs, after_observe, r, &d);
+        rc =
+            cc_gke_observe(&r->cloud.api, &r->cache, &oo, &r->graph, &r->obs, after_observe, r, &d);
         if (rc == CC_OK) {
                 after_observe(&r->obs, r);
         } else if (rc != CC_AGAIN) {
@@ -453,8 +454,9 @@ kickoff(struct cc_timer *t, void *ud)
                 start_observe(r);
                 return;
         }
-        rc = cc_gke_negs_discover(&r->api, r->cfg.project, (const char *const *)r->neg_names.v,
-                                  r->neg_names.n, &r->negs, after_negs, r, &d);
+        rc =
+            cc_gke_negs_discover(&r->cloud.api, r->cfg.project, (const char *const *)r->neg_names.v,
+                                 r->neg_names.n, &r->negs, after_negs, r, &d);
         if (rc != CC_AGAIN) {
                 say_error(r, "%s", d.message);
                 finish(r, CC_EXIT_FAIL);
@@ -466,14 +468,6 @@ kickoff(struct cc_timer *t, void *ud)
 static cc_err
 setup_cloud(struct run *r, struct cc_diag *d)
 {
-        struct cc_gke_auth_opts ao = { 0 };
-        struct cc_gke_endpoints ep = {
-                .compute = r->cfg.endpoints.compute,
-                .certmgr = r->cfg.endpoints.certificatemanager,
-                .dns = r->cfg.endpoints.dns,
-        };
-        const char *adc = NULL;
-        char adc_default[4096];
         cc_err rc;
 
         rc = cc_loop_init(&r->loop, d);
@@ -487,64 +481,7 @@ setup_cloud(struct run *r, struct cc_diag *d)
         if (rc)
                 return rc;
         r->http_ok = true;
-
-        switch (r->cfg.credentials.type) {
-        case CC_CRED_NONE:
-                ao.type = CC_GKE_AUTH_NONE;
-                break;
-        case CC_CRED_METADATA:
-                ao.type = CC_GKE_AUTH_METADATA;
-                ao.metadata_root = r->cfg.endpoints.metadata;
-                break;
-        case CC_CRED_SA_KEY:
-                ao.type = CC_GKE_AUTH_FILE;
-                ao.key_file = r->cfg.credentials.file;
-                break;
-        case CC_CRED_ADC:
-                /* Application Default Credentials: the file named in the config,
-                 * else GOOGLE_APPLICATION_CREDENTIALS, else gcloud's well-known file */
-                adc = r->cfg.credentials.file;
-                if (!adc)
-                        adc = getenv("GOOGLE_APPLICATION_CREDENTIALS");
-                if (!adc && getenv("HOME")) {
-                        snprintf(adc_default, sizeof(adc_default),
-                                 "%s/.config/gcloud/application_default_credentials.json",
-                                 getenv("HOME"));
-                        adc = adc_default;
-                }
-                if (!adc || access(adc, R_OK) != 0)
-                        return cc_diag_set(
-                            d, CC_AUTH, 0,
-                            "no Application Default Credentials: set credentials.file "
-                            "in '%s', GOOGLE_APPLICATION_CREDENTIALS, or use "
-                            "credentials.type metadata or service-account-key",
-                            r->cfg.path);
-                ao.type = CC_GKE_AUTH_FILE;
-                ao.key_file = adc;
-                break;
-        }
-        ao.token_uri = r->cfg.endpoints.token;
-        ao.rate_group = CC_GKE_RL_TOKEN;
-        rc = cc_gke_auth_init(&r->auth, &r->http, &ao, d);
-        if (rc)
-                return rc;
-        r->auth_ok = true;
-        rc = cc_gke_api_init(&r->api, &r->loop, &r->http, &r->auth, &ep, NULL, d);
-        if (rc)
-                return rc;
-        r->api_ok = true;
-        /* stay within the project's API quotas instead of bouncing off them */
-        if ((rc = cc_gke_api_set_rate(&r->api, CC_GKE_RL_COMPUTE_READ, r->cfg.rates.compute_read,
-                                      r->cfg.rates.compute_read)) ||
-            (rc = cc_gke_api_set_rate(&r->api, CC_GKE_RL_COMPUTE_MUTATE,
-                                      r->cfg.rates.compute_mutate, r->cfg.rates.compute_mutate)) ||
-            (rc = cc_gke_api_set_rate(&r->api, CC_GKE_RL_COMPUTE_OP, r->cfg.rates.compute_ops,
-                                      r->cfg.rates.compute_ops)) ||
-            (rc = cc_gke_api_set_rate(&r->api, CC_GKE_RL_CERTMGR, r->cfg.rates.certmgr,
-                                      r->cfg.rates.certmgr)) ||
-            (rc = cc_gke_api_set_rate(&r->api, CC_GKE_RL_DNS, r->cfg.rates.dns, r->cfg.rates.dns)))
-                return cc_diag_set(d, rc, 0, "cannot set the API rate limits");
-        return CC_OK;
+        return cc_cloud_init(&r->cloud, &r->loop, &r->http, &r->cfg, d);
 }
 
 static void
@@ -566,10 +503,7 @@ teardown(struct run *r)
         cc_strv_release(&r->neg_names);
         cc_gke_exec_release(&r->exec);
         cc_gke_cache_release(&r->cache);
-        if (r->api_ok)
-                cc_gke_api_release(&r->api);
-        if (r->auth_ok)
-                cc_gke_auth_release(&r->auth);
+        cc_cloud_release(&r->cloud);
         if (r->http_ok)
                 cc_http_release(&r->http);
         if (r->loop_ok && cc_loop_release(&r->loop) != CC_OK)

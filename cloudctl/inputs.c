@@ -140,20 +140,11 @@ build_gateway(struct cc_inputs *in, const struct cc_config *cfg, const struct cc
 }
 
 cc_err
-cc_inputs_load(struct cc_inputs *in, const struct cc_config *cfg, const char *const *paths,
-               size_t npaths, struct cc_diag *d)
+cc_inputs_load_services(struct cc_inputs *in, const struct cc_config *cfg, struct cc_diag *d)
 {
-        struct cc_gw_serve serve = { 0 };
-        struct cc_gw_verdict *verdicts = NULL;
-        size_t nverdicts = 0, i;
         cc_err rc = CC_OK;
+        size_t i;
 
-        memset(in, 0, sizeof(*in));
-        cc_gw_snapshot_init(&in->snap);
-        for (i = 0; i < npaths && !rc; i++)
-                rc = cc_manifests_load(&in->manifests, paths[i], d);
-        if (rc)
-                return rc;
         in->cluster_services = cc_calloc(cfg->nclusters + 1, sizeof(*in->cluster_services));
         if (!in->cluster_services)
                 return cc_diag_set(d, CC_NOMEM, 0, "out of memory");
@@ -162,7 +153,23 @@ cc_inputs_load(struct cc_inputs *in, const struct cc_config *cfg, const char *co
                 if (cfg->clusters[i].services)
                         rc = cc_manifests_load(&in->cluster_services[i], cfg->clusters[i].services,
                                                d);
+        return rc;
+}
+
+cc_err
+cc_inputs_load(struct cc_inputs *in, const struct cc_config *cfg, const char *const *paths,
+               size_t npaths, struct cc_diag *d)
+{
+        size_t i;
+        cc_err rc = CC_OK;
+
+        memset(in, 0, sizeof(*in));
+        cc_gw_snapshot_init(&in->snap);
+        for (i = 0; i < npaths && !rc; i++)
+                rc = cc_manifests_load(&in->manifests, paths[i], d);
         if (rc)
+                return rc;
+        if ((rc = cc_inputs_load_services(in, cfg, d)))
                 return rc;
 
         /* objects that fail to parse are reported; the rest go on */
@@ -177,6 +184,17 @@ cc_inputs_load(struct cc_inputs *in, const struct cc_config *cfg, const char *co
                         return cc_diag_set(d, CC_NOMEM, 0, "out of memory");
                 rc = CC_OK;
         }
+        return cc_inputs_classify(in, cfg, d);
+}
+
+cc_err
+cc_inputs_classify(struct cc_inputs *in, const struct cc_config *cfg, struct cc_diag *d)
+{
+        struct cc_gw_serve serve = { 0 };
+        struct cc_gw_verdict *verdicts = NULL;
+        size_t nverdicts = 0, i;
+        cc_err rc = CC_OK;
+
         for (i = 0; i < in->snap.n_gateways; i++) {
                 const struct cc_gw_gateway *gw = in->snap.gateways[i];
 
@@ -295,8 +313,8 @@ cc_inputs_set_zones(struct cc_inputs *in, const struct cc_config *cfg, cc_neg_zo
         return CC_OK;
 }
 
-void
-cc_inputs_release(struct cc_inputs *in)
+static void
+release_gws(struct cc_inputs *in)
 {
         size_t i, c;
 
@@ -316,6 +334,26 @@ cc_inputs_release(struct cc_inputs *in)
                 cc_free(ig->nnegs);
         }
         cc_free(in->gws);
+        in->gws = NULL;
+        in->ngws = 0;
+}
+
+void
+cc_inputs_reset(struct cc_inputs *in)
+{
+        release_gws(in);
+        cc_gw_snapshot_release(&in->snap);
+        cc_gw_snapshot_init(&in->snap);
+        cc_strv_release(&in->notes);
+        cc_strv_release(&in->errors);
+}
+
+void
+cc_inputs_release(struct cc_inputs *in)
+{
+        size_t i;
+
+        release_gws(in);
         for (i = 0; i < in->nclusters; i++)
                 cc_manifests_release(&in->cluster_services[i]);
         cc_free(in->cluster_services);

@@ -56,6 +56,22 @@ cc_err cc_inputs_load(struct cc_inputs *in, const struct cc_config *cfg, const c
                       size_t npaths, struct cc_diag *d);
 void cc_inputs_release(struct cc_inputs *in);
 
+/* The controller (cmd_run.c) fills the snapshot from informers instead of
+ * files.  Its sequence: memset(in, 0) + cc_gw_snapshot_init(&in->snap) +
+ * cc_inputs_load_services() once; then per pass cc_inputs_reset(), objects
+ * into in->snap (cc_gw_snapshot_add), cc_inputs_classify().
+ *
+ * cc_inputs_load_services -- read every cluster's `services` file (blocks;
+ * at start).  cc_inputs_classify -- skip, validate and build the
+ * per-Gateway inputs from in->snap (what cc_inputs_load does after
+ * parsing); same results and errors.  cc_inputs_reset -- drop the
+ * snapshot, the per-Gateway inputs, notes and errors; keep the cluster
+ * Services and manifests. */
+cc_err cc_inputs_load_services(struct cc_inputs *in, const struct cc_config *cfg,
+                               struct cc_diag *d);
+cc_err cc_inputs_classify(struct cc_inputs *in, const struct cc_config *cfg, struct cc_diag *d);
+void cc_inputs_reset(struct cc_inputs *in);
+
 /* cc_inputs_set_zones -- for every cluster, resolve NEG names to (zone,
  * name) pairs through lookup(name) -> NULL-terminated zone list (the zone
  * strings must outlive the inputs); names found in no zone are noted and

@@ -1,0 +1,1755 @@
+/* cmd_run.c -- `cloudctl run`: the Gateway API controller.
+ *
+ * DESIGN
+ * ------
+ * Informers (list+watch) on the config cluster keep a cache of
+ * GatewayClasses, Gateways, HTTPRoutes, GRPCRoutes, ReferenceGrants,
+ * Secrets, Services and Namespaces; their handlers put keys on a work queue
+ * (cloudctl/workqueue.h):  "gw/<ns>/<name>" for a Gateway (a route enqueues
+ * its parent Gateways, a class its Gateways, Secrets, Namespaces, Services
+ * and ReferenceGrants every Gateway) and "gc/<name>" for a GatewayClass.
+ * One worker takes one key at a time once every informer has synced (and,
+ * with --leader-elect, only while this replica leads), so one pass owns the
+ * shared observed-state cache and the cloud without locks.
+ *
+ * A Gateway pass, level-triggered from the informers' current state:
+ *   snapshot (every cached object) -> cc_inputs_classify ->
+ *   served and not deleting:
+ *     finalizer (merge patch) -> NEG zones (cached; discovered again on a
+ *     drift check or when a name is new) -> translate (this Gateway) ->
+ *     observe (warm cache, scope = this Gateway's owner) -> plan -> walk ->
+ *     status of the Gateway and of its routes (cc_gwstatus_compute with
+ *     the cloud stage's result, cc_gwstatus_merge, /status PUT only when
+ *     changed, 409 -> GET and merge again);
+ *   being deleted, or moved to a class cloudctl does not serve, with our
+ *   finalizer: observe with a fresh list (scope = its owner) -> plan ->
+ *   walk the deletes -> queue again; a pass whose fresh list finds nothing
+ *   left removes the finalizer (so "gone" is verified, not assumed).
+ * A failed pass is retried with the key's exponential backoff.  The drift
+ * check (--resync) marks the cache for one fresh list and queues every key.
+ *
+ * Stopping: SIGINT/SIGTERM stop the elector first (a leader releases its
+ * Lease), then the loop; a second signal stops the loop at once.
+ */
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include "cloudctl/cli.h"
+#include "cloudctl/cloud.h"
+#include "cloudctl/config.h"
+#include "cloudctl/inputs.h"
+#include "cloudctl/workqueue.h"
+#include "core/alloc.h"
+#include "core/graph.h"
+#include "core/gwmodel.h"
+#include "core/gwstatus.h"
+#include "core/http.h"
+#include "core/log.h"
+#include "core/loop.h"
+#include "core/plan.h"
+#include "core/walk.h"
+#include "kube/client.h"
+#include "kube/config.h"
+#include "kube/events.h"
+#include "kube/informer.h"
+#include "kube/lease.h"
+#include "providers/gke/exec.h"
+#include "providers/gke/gke.h"
+#include "providers/gke/naming.h"
+#include "providers/gke/observe.h"
+#include "core/banned.h"
+
+#define COMP            "controller"
+#define FINALIZER       "cloudctl.dev/cloud-resources"
+#define COND_CERTS      "cloudctl.dev/CertificatesReady"
+#define COND_DNS        "cloudctl.dev/DNSReady"
+#define COND_BACKND     "cloudctl.dev/BackendsReady"
+#define MAX_WRITE_TRIES 4
+
+enum inf_kind {
+        INF_CLASS,
+        INF_GATEWAY,
+        INF_HTTPROUTE,
+        INF_GRPCROUTE,
+        INF_GRANT,
+        INF_SECRET,
+        INF_SERVICE,
+        INF_NAMESPACE,
+        INF__COUNT
+};
+
+static const char *const inf_kinds[INF__COUNT] = {
+        "GatewayClass",   "Gateway", "HTTPRoute", "GRPCRoute",
+        "ReferenceGrant", "Secret",  "Service",   "Namespace",
+};
+
+struct ctl;
+
+struct inf_ctx {
+        struct ctl *c;
+        enum inf_kind kind;
+        bool synced;
+};
+
+enum pass_mode { PASS_APPLY, PASS_DESTROY };
+
+struct pass {
+        struct ctl *c;
+        char key[512];
+        char ns[256], name[256], owner[512];
+        const char *owners[2]; /* the observe scope: observe keeps the pointer */
+        bool is_class;
+        enum pass_mode mode;
+        cJSON *obj; /* copy of the object as cached at the start, NULL if gone */
+        struct cc_input_gw *ig;
+        struct cc_graph graph;
+        struct cc_gke_observe_result obs;
+        struct cc_plan plan;
+        struct cc_walk walk;
+        bool walking, observing, discovering;
+        struct cc_strv neg_names;
+        size_t ncreated, nupdated, ndeleted;
+        /* the cloud stage's outcome for status */
+        struct cc_gw_programmed prog;
+        struct cc_gw_address addr;
+        char addr_value[64];
+        char prog_msg[CC_DIAG_MSG_MAX];
+        bool failed;           /* retry with backoff */
+        bool requeue;          /* queue again at once (destroy: verify) */
+        size_t writes;         /* status writes in flight */
+        unsigned hold;         /* > 0 while a synchronous section runs */
+        struct cc_kube_op *op; /* the finalizer patch in flight */
+};
+
+struct ctl {
+        const char *config_path, *kubeconfig, *context, *lease_ns;
+        bool leader_elect;
+        uint64_t resync_ms;
+
+        struct cc_config cfg;
+        struct cc_kube_env env;
+        struct cc_kube_config kcfg;
+        bool kcfg_ok, loop_ok, http_ok;
+        struct cc_loop loop;
+        struct cc_http http;
+        struct cc_cloud cloud;
+        struct cc_gke_cache cache;
+        struct cc_gke_exec exec;
+        struct cc_kube_client *kube;
+        struct cc_kube_informer *inf[INF__COUNT];
+        struct inf_ctx ictx[INF__COUNT];
+        unsigned nsynced;
+        struct cc_kube_lease *lease;
+        struct cc_kube_events *events;
+        bool leading, stopping;
+        uv_signal_t sigs[2];
+        bool sigs_on;
+        unsigned nsignals;
+        struct cc_loop_hook stop_hook;
+        struct cc_timer *resync_timer, *wq_timer, *kick_timer;
+        uint64_t wq_timer_due;
+        bool token_ready;
+        struct cc_wq wq;
+        struct cc_inputs in;
+        struct cc_gw_serve serve;
+        bool relist; /* the next cloud pass lists instead of using the cache */
+        /* NEG zones, kept between passes */
+        struct cc_strv neg_known;
+        struct cc_gke_negs_result negs;
+        bool negs_stale;
+        char **zone_lists;
+        size_t nzone_lists;
+        struct pass *pass;
+        char identity[160];
+        unsigned long passes;
+};
+
+/* --- small helpers --------------------------------------------------------- */
+
+static void
+now_rfc3339(char *buf, size_t size)
+{
+        time_t t = time(NULL);
+        struct tm tm;
+
+        gmtime_r(&t, &tm);
+        strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static const char *
+jstr(const cJSON *o, const char *a, const char *b)
+{
+        const cJSON *x = cJSON_GetObjectItemCaseSensitive(o, a);
+
+        if (b)
+                x = cJSON_GetObjectItemCaseSensitive(x, b);
+        return cJSON_IsString(x) ? x->valuestring : NULL;
+}
+
+static bool
+has_finalizer(const cJSON *obj)
+{
+        const cJSON *meta = cJSON_GetObjectItemCaseSensitive(obj, "metadata");
+        const cJSON *f;
+
+        cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(meta, "finalizers"))
+        {
+                if (cJSON_IsString(f) && !strcmp(f->valuestring, FINALIZER))
+                        return true;
+        }
+        return false;
+}
+
+static void
+enqueue(struct ctl *c, const char *prefix, const char *ns, const char *name)
+{
+        char key[512];
+
+        if (ns)
+                snprintf(key, sizeof(key), "%s/%s/%s", prefix, ns, name);
+        else
+                snprintf(key, sizeof(key), "%s/%s", prefix, name);
+        if (cc_wq_add(&c->wq, key))
+                CC_ERROR(COMP, "cannot queue: out of memory", CC_S("item", key));
+}
+
+static void kick(struct ctl *c);
+
+static void
+enqueue_all(struct ctl *c, bool classes)
+{
+        const cJSON *o;
+        size_t i;
+
+        for (i = 0; cc_kube_informer_next(c->inf[INF_GATEWAY], &i, &o);)
+                enqueue(c, "gw", jstr(o, "metadata", "namespace"), jstr(o, "metadata", "name"));
+        if (classes)
+                for (i = 0; cc_kube_informer_next(c->inf[INF_CLASS], &i, &o);)
+                        enqueue(c, "gc", NULL, jstr(o, "metadata", "name"));
+}
+
+/* --- informer handlers ---------------------------------------------------- */
+
+static void
+enqueue_route_parents(struct ctl *c, const cJSON *rt)
+{
+        const char *rns = jstr(rt, "metadata", "namespace");
+        const cJSON *spec = cJSON_GetObjectItemCaseSensitive(rt, "spec"), *p, *st;
+
+        cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(spec, "parentRefs"))
+        {
+                const char *kind = jstr(p, "kind", NULL), *ns = jstr(p, "namespace", NULL);
+                const char *name = jstr(p, "name", NULL);
+
+                if (name && (!kind || !strcmp(kind, "Gateway")))
+                        enqueue(c, "gw", ns ? ns : rns, name);
+        }
+        /* entries of ours in status: a parentRef that went away is pruned by
+         * its Gateway's pass */
+        st = cJSON_GetObjectItemCaseSensitive(rt, "status");
+        cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(st, "parents"))
+        {
+                const cJSON *pr = cJSON_GetObjectItemCaseSensitive(p, "parentRef");
+                const char *cn = jstr(p, "controllerName", NULL);
+                const char *ns = jstr(pr, "namespace", NULL), *name = jstr(pr, "name", NULL);
+
+                if (cn && !strcmp(cn, CC_GW_CONTROLLER_NAME) && name)
+                        enqueue(c, "gw", ns ? ns : rns, name);
+        }
+}
+
+static void
+on_change(struct inf_ctx *x, const cJSON *obj)
+{
+        struct ctl *c = x->c;
+        const char *name = jstr(obj, "metadata", "name");
+        const cJSON *o;
+        size_t i;
+
+        if (!name)
+                return;
+        switch (x->kind) {
+        case INF_GATEWAY:
+                enqueue(c, "gw", jstr(obj, "metadata", "namespace"), name);
+                break;
+        case INF_CLASS:
+                enqueue(c, "gc", NULL, name);
+                for (i = 0; cc_kube_informer_next(c->inf[INF_GATEWAY], &i, &o);) {
+                        const char *cls = jstr(o, "spec", "gatewayClassName");
+
+                        if (cls && !strcmp(cls, name))
+                                enqueue(c, "gw", jstr(o, "metadata", "namespace"),
+                                        jstr(o, "metadata", "name"));
+                }
+                break;
+        case INF_HTTPROUTE:
+        case INF_GRPCROUTE:
+                enqueue_route_parents(c, obj);
+                break;
+        default:
+                enqueue_all(c, false);
+                break;
+        }
+        kick(c);
+}
+
+static void
+h_add(const cJSON *obj, void *ud)
+{
+        on_change(ud, obj);
+}
+
+static void
+h_update(const cJSON *old, const cJSON *obj, void *ud)
+{
+        struct inf_ctx *x = ud;
+
+        if (x->kind == INF_HTTPROUTE || x->kind == INF_GRPCROUTE)
+                enqueue_route_parents(x->c, old);
+        on_change(x, obj);
+}
+
+static void
+h_delete(const cJSON *obj, void *ud)
+{
+        on_change(ud, obj);
+}
+
+static void
+h_synced(void *ud)
+{
+        struct inf_ctx *x = ud;
+
+        if (x->synced)
+                return;
+        x->synced = true;
+        if (++x->c->nsynced == INF__COUNT) {
+                CC_INFO(COMP, "caches synced",
+                        CC_I("gateways", cc_kube_informer_len(x->c->inf[INF_GATEWAY])));
+                enqueue_all(x->c, true);
+                kick(x->c);
+        }
+}
+
+/* --- snapshot -------------------------------------------------------------- */
+
+static cc_err
+build_snapshot(struct ctl *c, struct cc_diag *d)
+{
+        size_t k, i;
+        const cJSON *o;
+        cc_err rc;
+
+        cc_inputs_reset(&c->in);
+        for (k = 0; k < INF__COUNT; k++) {
+                for (i = 0; cc_kube_informer_next(c->inf[k], &i, &o);) {
+                        struct cc_diag pd;
+
+                        rc = cc_gw_snapshot_add(&c->in.snap, o, NULL, &pd);
+                        if (rc == CC_NOMEM)
+                                return cc_diag_set(d, CC_NOMEM, 0, "out of memory");
+                        if (rc)
+                                CC_DEBUG(COMP, "object skipped", CC_S("error", pd.message));
+                }
+        }
+        return cc_inputs_classify(&c->in, &c->cfg, d);
+}
+
+/* --- status writes ---------------------------------------------------------- */
+
+struct swrite {
+        struct pass *p;
+        const struct cc_kube_resource *res;
+        char ns[256], name[256];
+        cJSON *computed;
+        unsigned tries;
+};
+
+static void pass_step_done(struct pass *p);
+static void swrite_put(struct swrite *w, const cJSON *obj);
+
+static void
+swrite_free(struct swrite *w)
+{
+        struct pass *p = w->p;
+
+        cJSON_Delete(w->computed);
+        cc_free(w);
+        p->writes--;
+        pass_step_done(p);
+}
+
+static void
+swrite_got(struct cc_kube_op *op, cc_err rc, struct cc_kube_result *res, void *ud)
+{
+        struct swrite *w = ud;
+
+        (void)op;
+        if (rc) {
+                if (rc != CC_NOTFOUND) {
+                        CC_WARN(COMP, "cannot read for a status write",
+                                CC_S("error", res->diag.message));
+                        w->p->failed = true;
+                }
+                swrite_free(w);
+                return;
+        }
+        swrite_put(w, res->obj);
+}
+
+static void
+swrite_done(struct cc_kube_op *op, cc_err rc, struct cc_kube_result *res, void *ud)
+{
+        struct swrite *w = ud;
+        struct cc_diag d;
+
+        (void)op;
+        if (rc == CC_CONFLICT && w->tries < MAX_WRITE_TRIES) {
+                /* someone wrote in between: read the latest, merge again */
+                if (cc_kube_get(w->p->c->kube, w->res, w->ns, w->name, swrite_got, w, NULL, &d) ==
+                    CC_AGAIN)
+                        return;
+                rc = d.code;
+        }
+        if (rc && rc != CC_NOTFOUND) {
+                CC_WARN(COMP, "cannot write status", CC_S("object", w->name),
+                        CC_S("error", res ? res->diag.message : d.message));
+                w->p->failed = true;
+        } else if (!rc) {
+                CC_DEBUG(COMP, "status written", CC_S("kind", w->res->kind), CC_S("ns", w->ns),
+                         CC_S("name", w->name));
+        }
+        swrite_free(w);
+}
+
+/* merge computed on top of obj's status and PUT it when it changed */
+static void
+swrite_put(struct swrite *w, const cJSON *obj)
+{
+        const cJSON *existing = cJSON_GetObjectItemCaseSensitive(obj, "status");
+        cJSON *merged = NULL, *body = NULL;
+        bool changed = false;
+        char now[40];
+        struct cc_diag d;
+
+        now_rfc3339(now, sizeof(now));
+        w->tries++;
+        if (cc_gwstatus_merge(existing, w->computed, CC_GW_CONTROLLER_NAME, now, &merged, &changed,
+                              &d)) {
+                CC_ERROR(COMP, "cannot merge status", CC_S("error", d.message));
+                w->p->failed = true;
+                goto out;
+        }
+        if (!changed)
+                goto out;
+        if (!(body = cJSON_Duplicate(obj, true))) {
+                w->p->failed = true;
+                goto out;
+        }
+        cJSON_DeleteItemFromObjectCaseSensitive(body, "status");
+        cJSON_AddItemToObject(body, "status", merged);
+        merged = NULL;
+        if (cc_kube_update_status(w->p->c->kube, w->res, body, swrite_done, w, NULL, &d) ==
+            CC_AGAIN) {
+                cJSON_Delete(body);
+                return;
+        }
+        CC_WARN(COMP, "cannot write status", CC_S("error", d.message));
+        w->p->failed = true;
+out:
+        cJSON_Delete(merged);
+        cJSON_Delete(body);
+        swrite_free(w);
+}
+
+static void
+status_write(struct pass *p, const char *kind, const cJSON *obj, const cJSON *computed)
+{
+        struct swrite *w = cc_calloc(1, sizeof(*w));
+        const char *ns, *name;
+
+        if (!w || !(w->computed = cJSON_Duplicate(computed, true))) {
+                cc_free(w);
+                p->failed = true;
+                return;
+        }
+        w->p = p;
+        w->res = cc_kube_resource_by_kind(kind);
+        ns = jstr(obj, "metadata", "namespace");
+        name = jstr(obj, "metadata", "name");
+        snprintf(w->ns, sizeof(w->ns), "%s", ns ? ns : "");
+        snprintf(w->name, sizeof(w->name), "%s", name ? name : "");
+        p->writes++;
+        swrite_put(w, obj);
+}
+
+/* --- the cloud stage's outcome ---------------------------------------------- */
+
+static const struct cc_gw_programmed *
+programmed_cb(void *arg, const struct cc_gw_gateway *gw)
+{
+        struct pass *p = arg;
+
+        if (p->is_class || strcmp(gw->meta.ns, p->ns) || strcmp(gw->meta.name, p->name))
+                return NULL;
+        return &p->prog;
+}
+
+static bool
+node_of(const struct pass *p, const struct cc_node *n)
+{
+        return !n->owner || !strcmp(n->owner, p->owner);
+}
+
+/* a condition of ours appended to a computed status */
+static void
+add_cond(cJSON *conds, const char *type, bool ok, const char *reason, const char *msg,
+         long long gen, const char *now)
+{
+        cJSON *x = cJSON_CreateObject();
+
+        if (!x)
+                return;
+        cJSON_AddStringToObject(x, "type", type);
+        cJSON_AddStringToObject(x, "status", ok ? "True" : "False");
+        cJSON_AddStringToObject(x, "reason", reason);
+        cJSON_AddStringToObject(x, "message", msg);
+        cJSON_AddNumberToObject(x, "observedGeneration", (double)gen);
+        cJSON_AddStringToObject(x, "lastTransitionTime", now);
+        cJSON_AddItemToArray(conds, x);
+}
+
+/* the first failed step of a kind family, for a condition message */
+static const char *
+failure_of(const struct pass *p, const struct cc_kind *const *kinds)
+{
+        size_t i, k;
+
+        if (!p->walking)
+                return NULL;
+        for (i = 0; i < p->plan.n; i++) {
+                if (p->walk.steps[i].state != CC_STEP_FAILED)
+                        continue;
+                for (k = 0; kinds[k]; k++)
+                        if (p->plan.steps[i].node->kind == kinds[k])
+                                return p->walk.steps[i].diag.message;
+        }
+        return NULL;
+}
+
+/* cloudctl.dev/ stage conditions: what the user should know or do */
+static void
+stage_conditions(struct pass *p, cJSON *status, long long gen, const char *now)
+{
+        static const struct cc_kind *const certs[] = {
+                &cc_gke_kind_dns_authorization,
+                &cc_gke_kind_certificate,
+                &cc_gke_kind_certificate_map,
+                &cc_gke_kind_certificate_map_entry,
+                NULL,
+        };
+        static const struct cc_kind *const dns[] = { &cc_gke_kind_rrset, NULL };
+        static const struct cc_kind *const backends[] = {
+                &cc_gke_kind_backend_service,
+                &cc_gke_kind_health_check,
+                &cc_gke_kind_firewall,
+                NULL,
+        };
+        cJSON *conds = cJSON_GetObjectItemCaseSensitive(status, "conditions");
+        char msg[CC_DIAG_MSG_MAX + 64];
+        const char *fail, *pending = NULL, *pstate = NULL;
+        bool any_cert = false, any_dns = false;
+        size_t i, used = 0;
+
+        if (!cJSON_IsArray(conds) || p->mode != PASS_APPLY || !p->ig)
+                return;
+        for (i = 0; i < p->graph.n; i++) {
+                const struct cc_node *n = p->graph.nodes[i];
+
+                if (!n->desired || !node_of(p, n))
+                        continue;
+                if (n->kind == &cc_gke_kind_certificate) {
+                        const char *st = jstr(n->observed, "managed", "state");
+
+                        any_cert = true;
+                        if (!pending && (!st || strcmp(st, "ACTIVE"))) {
+                                pending = n->name;
+                                pstate = st ? st : "not created";
+                        }
+                } else if (n->kind == &cc_gke_kind_rrset) {
+                        any_dns = true;
+                }
+        }
+        if (any_cert) {
+                if ((fail = failure_of(p, certs)))
+                        add_cond(conds, COND_CERTS, false, "Failed", fail, gen, now);
+                else if (pending) {
+                        snprintf(msg, sizeof(msg),
+                                 "certificate '%s' is %s: Google issues it once the DNS "
+                                 "authorization record resolves and the hostname points at the "
+                                 "load balancer",
+                                 pending, pstate);
+                        add_cond(conds, COND_CERTS, false, "Provisioning", msg, gen, now);
+                } else
+                        add_cond(conds, COND_CERTS, true, "Active", "every certificate is active",
+                                 gen, now);
+        }
+        if (any_dns) {
+                if ((fail = failure_of(p, dns)))
+                        add_cond(conds, COND_DNS, false, "Failed", fail, gen, now);
+                else
+                        add_cond(conds, COND_DNS, true, "RecordsWritten",
+                                 "the listener hostnames' records point at the load balancer", gen,
+                                 now);
+        }
+        if ((fail = failure_of(p, backends))) {
+                add_cond(conds, COND_BACKND, false, "Failed", fail, gen, now);
+                return;
+        }
+        msg[0] = '\0';
+        for (i = 0; i < p->ig->lb.nclusters; i++) {
+                if (p->ig->lb.clusters[i].nnegs || used >= sizeof(msg))
+                        continue;
+                used += (size_t)snprintf(msg + used, sizeof(msg) - used, "%s'%s'", used ? ", " : "",
+                                         p->ig->lb.clusters[i].name);
+        }
+        if (used) {
+                char full[sizeof(msg) + 200];
+
+                snprintf(full, sizeof(full),
+                         "no network endpoint group for cluster(s) %s: deploy the gateway Service "
+                         "with a 'cloud.google.com/neg' annotation there (or list it in the "
+                         "cluster's services file) and wait for GKE to create the NEG",
+                         msg);
+                add_cond(conds, COND_BACKND, false, "NoEndpointGroups", full, gen, now);
+        } else {
+                add_cond(conds, COND_BACKND, true, "EndpointGroupsLinked",
+                         "every member cluster's endpoint groups are backends", gen, now);
+        }
+}
+
+static bool
+route_mentions(const struct cc_gw_route *rt, const cJSON *obj, const char *ns, const char *name)
+{
+        const cJSON *st, *e;
+        size_t i;
+
+        for (i = 0; i < rt->n_parents; i++) {
+                const struct cc_gw_parent_ref *pr = &rt->parents[i];
+                const char *pns = pr->ns ? pr->ns : rt->meta.ns;
+
+                if (!strcmp(pr->kind, "Gateway") && !strcmp(pr->group, CC_GW_GROUP) &&
+                    !strcmp(pns, ns) && !strcmp(pr->name, name))
+                        return true;
+        }
+        st = cJSON_GetObjectItemCaseSensitive(obj, "status");
+        cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(st, "parents"))
+        {
+                const cJSON *pr = cJSON_GetObjectItemCaseSensitive(e, "parentRef");
+                const char *cn = jstr(e, "controllerName", NULL);
+                const char *pns = jstr(pr, "namespace", NULL), *pn = jstr(pr, "name", NULL);
+
+                if (cn && !strcmp(cn, CC_GW_CONTROLLER_NAME) && pn && !strcmp(pn, name) &&
+                    !strcmp(pns ? pns : rt->meta.ns, ns))
+                        return true;
+        }
+        return false;
+}
+
+/* compute status and write the Gateway's (or class's) and its routes' */
+static void
+write_statuses(struct pass *p)
+{
+        struct ctl *c = p->c;
+        struct cc_gwstatus st = CC_GWSTATUS_INIT;
+        struct cc_diag d;
+        char now[40];
+        const cJSON *cs;
+        size_t i;
+
+        now_rfc3339(now, sizeof(now));
+        if (cc_gwstatus_compute(&c->in.snap, &c->serve, programmed_cb, p, now, &st, &d)) {
+                CC_ERROR(COMP, "cannot compute status", CC_S("error", d.message));
+                p->failed = true;
+                return;
+        }
+        /* writes that complete at once must not end the pass under us */
+        p->hold++;
+        if (p->is_class) {
+                const cJSON *obj = cc_kube_informer_get(c->inf[INF_CLASS], NULL, p->name);
+
+                cs = cc_gwstatus_find(&st, CC_GW_GATEWAYCLASS, "", p->name);
+                if (obj && cs)
+                        status_write(p, "GatewayClass", obj, cs);
+                goto out;
+        }
+        cs = cc_gwstatus_find(&st, CC_GW_GATEWAY, p->ns, p->name);
+        if (cs && p->obj) {
+                const struct cc_gw_gateway *gw =
+                    cc_gw_snapshot_gateway(&c->in.snap, p->ns, p->name);
+                cJSON *mine = cJSON_Duplicate(cs, true);
+
+                if (mine) {
+                        stage_conditions(p, mine, gw ? gw->meta.generation : 1, now);
+                        status_write(p, "Gateway", p->obj, mine);
+                        cJSON_Delete(mine);
+                }
+        }
+        for (i = 0; i < c->in.snap.n_routes; i++) {
+                const struct cc_gw_route *rt = c->in.snap.routes[i];
+                enum inf_kind ik = rt->kind == CC_GW_HTTPROUTE ? INF_HTTPROUTE : INF_GRPCROUTE;
+                const cJSON *obj = cc_kube_informer_get(c->inf[ik], rt->meta.ns, rt->meta.name);
+
+                if (!obj || !route_mentions(rt, obj, p->ns, p->name))
+                        continue;
+                cs = cc_gwstatus_find(&st, rt->kind, rt->meta.ns, rt->meta.name);
+                if (cs)
+                        status_write(p, cc_gw_kind_name(rt->kind), obj, cs);
+        }
+out:
+        p->hold--;
+        cc_gwstatus_release(&st);
+}
+
+/* --- pass lifecycle ---------------------------------------------------------- */
+
+static void
+pass_free(struct pass *p)
+{
+        if (p->walking)
+                cc_walk_release(&p->walk);
+        cc_plan_release(&p->plan);
+        cc_gke_observe_result_release(&p->obs);
+        cc_graph_release(&p->graph);
+        cc_strv_release(&p->neg_names);
+        cJSON_Delete(p->obj);
+        cc_free(p);
+}
+
+static void wq_timer_fired(struct cc_timer *t, void *ud);
+
+static void
+arm_wq_timer(struct ctl *c)
+{
+        uint64_t next = UINT64_MAX, now = cc_loop_now_ms(&c->loop);
+
+        if (c->stopping || cc_wq_promote(&c->wq, now, &next) || next == UINT64_MAX)
+                return;
+        if (c->wq_timer && c->wq_timer_due <= next)
+                return;
+        cc_timer_cancel(c->wq_timer);
+        c->wq_timer = NULL;
+        c->wq_timer_due = next;
+        if (cc_timer_start(&c->loop, next > now ? next - now : 0, 0, wq_timer_fired, c,
+                           &c->wq_timer))
+                c->wq_timer = NULL;
+}
+
+static void
+wq_timer_fired(struct cc_timer *t, void *ud)
+{
+        struct ctl *c = ud;
+
+        (void)t;
+        c->wq_timer = NULL;
+        arm_wq_timer(c);
+        kick(c);
+}
+
+/* the pass ended: requeue or forget, then take the next key */
+static void
+pass_end(struct pass *p)
+{
+        struct ctl *c = p->c;
+        uint64_t delay;
+
+        c->pass = NULL;
+        if (p->failed) {
+                delay = cc_wq_retry_ms(&c->wq, p->key);
+                CC_INFO(COMP, "pass failed, retrying", CC_S("item", p->key),
+                        CC_U("after_ms", delay));
+                cc_wq_add_after(&c->wq, p->key, cc_loop_now_ms(&c->loop) + delay);
+        } else {
+                cc_wq_forget(&c->wq, p->key);
+                if (p->requeue)
+                        cc_wq_add(&c->wq, p->key);
+        }
+        cc_wq_done(&c->wq, p->key);
+        pass_free(p);
+        arm_wq_timer(c);
+        kick(c);
+}
+
+/* called whenever an async piece of the pass completes */
+static void
+pass_step_done(struct pass *p)
+{
+        if (p->hold || p->writes || p->walking || p->observing || p->discovering || p->op)
+                return;
+        pass_end(p);
+}
+
+/* --- finalizer ------------------------------------------------------------ */
+
+static void start_cloud(struct pass *p);
+
+static void
+finalizer_done(struct cc_kube_op *op, cc_err rc, struct cc_kube_result *res, void *ud)
+{
+        struct pass *p = ud;
+
+        (void)op;
+        p->op = NULL;
+        if (rc == CC_NOTFOUND) {
+                pass_step_done(p);
+                return;
+        }
+        if (rc) {
+                CC_WARN(COMP, "cannot patch the finalizer", CC_S("gw", p->key + 3),
+                        CC_S("error", res->diag.message));
+                p->failed = true;
+                pass_step_done(p);
+                return;
+        }
+        if (p->mode == PASS_DESTROY) {
+                CC_INFO(COMP, "cloud resources deleted; finalizer removed", CC_S("gw", p->key + 3));
+                cc_kube_event(p->c->events, p->obj, "Normal", "CloudResourcesDeleted",
+                              "the load balancer, certificates and DNS records of this Gateway "
+                              "are deleted");
+                pass_step_done(p);
+                return;
+        }
+        start_cloud(p);
+}
+
+/* merge patch of metadata.finalizers with ours added or removed, guarded by
+ * the resourceVersion we read */
+static cc_err
+patch_finalizer(struct pass *p, bool add)
+{
+        const cJSON *meta = cJSON_GetObjectItemCaseSensitive(p->obj, "metadata"), *f;
+        cJSON *patch = cJSON_CreateObject(), *m, *list;
+        struct cc_diag d;
+        cc_err rc = CC_NOMEM;
+
+        if (!patch || !(m = cJSON_AddObjectToObject(patch, "metadata")) ||
+            !(list = cJSON_AddArrayToObject(m, "finalizers")))
+                goto out;
+        cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(meta, "finalizers"))
+        {
+                if (cJSON_IsString(f) && strcmp(f->valuestring, FINALIZER))
+                        cJSON_AddItemToArray(list, cJSON_CreateString(f->valuestring));
+        }
+        if (add)
+                cJSON_AddItemToArray(list, cJSON_CreateString(FINALIZER));
+        if (jstr(meta, "resourceVersion", NULL))
+                cJSON_AddStringToObject(m, "resourceVersion", jstr(meta, "resourceVersion", NULL));
+        rc = cc_kube_patch(p->c->kube, cc_kube_resource_by_kind("Gateway"), p->ns, p->name,
+                           CC_KUBE_PATCH_MERGE, patch, NULL, finalizer_done, p, &p->op, &d);
+        if (rc == CC_AGAIN)
+                rc = CC_OK;
+        else
+                CC_WARN(COMP, "cannot patch the finalizer", CC_S("error", d.message));
+out:
+        cJSON_Delete(patch);
+        return rc;
+}
+
+/* --- cloud stage ------------------------------------------------------------- */
+
+static cc_err
+exec_step(struct cc_walk *w, size_t i, void *ud, struct cc_diag *d)
+{
+        struct pass *p = ud;
+
+        return cc_gke_exec_step(w, i, &p->c->exec, d);
+}
+
+static void
+outcome(struct pass *p)
+{
+        const char *addr = NULL, *fail = NULL;
+        bool rules = false, rules_ok = true;
+        cc_err fail_code = CC_OK;
+        size_t i;
+
+        for (i = 0; i < p->graph.n; i++) {
+                const struct cc_node *n = p->graph.nodes[i];
+
+                if (!n->desired || !node_of(p, n))
+                        continue;
+                if (n->kind == &cc_gke_kind_address && n->observed && !addr)
+                        addr = jstr(n->observed, "address", NULL);
+                if (n->kind == &cc_gke_kind_forwarding_rule) {
+                        rules = true;
+                        rules_ok &= n->observed != NULL;
+                }
+        }
+        for (i = 0; p->walking && i < p->plan.n; i++) {
+                if (p->walk.steps[i].state == CC_STEP_FAILED) {
+                        fail = p->walk.steps[i].diag.message;
+                        fail_code = p->walk.steps[i].diag.code;
+                        break;
+                }
+        }
+        if (fail) {
+                p->prog.state =
+                    fail_code == CC_QUOTA ? CC_GW_PROG_NO_RESOURCES : CC_GW_PROG_PENDING;
+                snprintf(p->prog_msg, sizeof(p->prog_msg), "%s", fail);
+                p->prog.message = p->prog_msg;
+                p->failed = true;
+        } else if (!p->obs.rc && p->obs.conflicts.n) {
+                p->prog.state = CC_GW_PROG_NO_RESOURCES;
+                snprintf(p->prog_msg, sizeof(p->prog_msg), "%s", p->obs.conflicts.v[0]);
+                p->prog.message = p->prog_msg;
+        } else if (addr && rules && rules_ok) {
+                p->prog.state = CC_GW_PROG_PROGRAMMED;
+                snprintf(p->prog_msg, sizeof(p->prog_msg), "load balancer programmed at %s", addr);
+                p->prog.message = p->prog_msg;
+        } else {
+                p->prog.state = CC_GW_PROG_NO_ADDRESS;
+                p->prog.message = "the load balancer's address is not assigned yet";
+        }
+        if (addr) {
+                snprintf(p->addr_value, sizeof(p->addr_value), "%s", addr);
+                p->addr.type = "IPAddress";
+                p->addr.value = p->addr_value;
+                p->prog.addresses = &p->addr;
+                p->prog.n_addresses = 1;
+        }
+}
+
+static void
+events_for_walk(struct pass *p)
+{
+        char msg[CC_DIAG_MSG_MAX + 64];
+        size_t i;
+
+        for (i = 0; i < p->plan.n; i++) {
+                const struct cc_walk_step *s = &p->walk.steps[i];
+
+                if (s->state != CC_STEP_DONE)
+                        continue;
+                switch (p->plan.steps[i].action) {
+                case CC_ACT_CREATE:
+                        p->ncreated++;
+                        break;
+                case CC_ACT_DELETE:
+                        p->ndeleted++;
+                        break;
+                default:
+                        p->nupdated++;
+                        break;
+                }
+        }
+        if (p->ncreated + p->nupdated + p->ndeleted && p->obj) {
+                snprintf(msg, sizeof(msg), "cloud resources: %zu created, %zu updated, %zu deleted",
+                         p->ncreated, p->nupdated, p->ndeleted);
+                cc_kube_event(p->c->events, p->obj, "Normal", "CloudResourcesSynced", msg);
+        }
+        for (i = 0; i < p->plan.n; i++) {
+                const struct cc_walk_step *s = &p->walk.steps[i];
+
+                if (s->state != CC_STEP_FAILED)
+                        continue;
+                CC_WARN(COMP, "cloud step failed", CC_S("gw", p->key + 3),
+                        CC_S("error", s->diag.message));
+                if (p->obj)
+                        cc_kube_event(p->c->events, p->obj, "Warning", "CloudError",
+                                      s->diag.message);
+        }
+}
+
+static void
+after_cloud(struct pass *p)
+{
+        if (p->mode == PASS_DESTROY) {
+                /* something was deleted: list again to verify before the
+                 * finalizer goes */
+                if (!p->failed)
+                        p->requeue = true;
+                pass_step_done(p);
+                return;
+        }
+        outcome(p);
+        write_statuses(p);
+        pass_step_done(p);
+}
+
+static void
+walk_finished(struct cc_walk *w, void *ud)
+{
+        struct pass *p = ud;
+
+        (void)w;
+        events_for_walk(p);
+        /* the step states stay readable for outcome() until the release */
+        after_cloud(p);
+        p->walking = false;
+        cc_walk_release(&p->walk);
+        pass_step_done(p);
+}
+
+static void
+after_observe(struct cc_gke_observe_result *res, void *ud)
+{
+        struct pass *p = ud;
+        struct cc_walk_opts wo = { 0 };
+        struct cc_diag d;
+        size_t i;
+
+        p->observing = false;
+        if (res->rc) {
+                CC_WARN(COMP, "cannot observe the cloud", CC_S("gw", p->key + 3),
+                        CC_S("error", res->d.message));
+                p->failed = true;
+                snprintf(p->prog_msg, sizeof(p->prog_msg), "%s", res->d.message);
+                p->prog.message = p->prog_msg;
+                p->prog.state = CC_GW_PROG_PENDING;
+                if (p->mode == PASS_APPLY)
+                        write_statuses(p);
+                pass_step_done(p);
+                return;
+        }
+        for (i = 0; i < res->conflicts.n; i++) {
+                CC_WARN(COMP, "resource not ours", CC_S("gw", p->key + 3),
+                        CC_S("error", res->conflicts.v[i]));
+                if (p->obj)
+                        cc_kube_event(p->c->events, p->obj, "Warning", "CloudConflict",
+                                      res->conflicts.v[i]);
+        }
+        if (cc_plan_build(&p->graph, &p->plan, &d)) {
+                CC_ERROR(COMP, "cannot plan", CC_S("gw", p->key + 3), CC_S("error", d.message));
+                p->failed = true;
+                pass_step_done(p);
+                return;
+        }
+        if (!p->plan.n) {
+                if (p->mode == PASS_DESTROY) {
+                        /* a fresh list found nothing of ours: the finalizer can go */
+                        if (has_finalizer(p->obj) && patch_finalizer(p, false))
+                                p->failed = true;
+                        pass_step_done(p);
+                        return;
+                }
+                after_cloud(p);
+                return;
+        }
+        CC_INFO(COMP, "applying changes", CC_S("gw", p->key + 3), CC_U("steps", p->plan.n),
+                CC_U("create", p->plan.ncreate), CC_U("update", p->plan.nupdate),
+                CC_U("delete", p->plan.ndelete));
+        wo.max_parallel = 32;
+        wo.exec = exec_step;
+        wo.finished = walk_finished;
+        wo.ud = p;
+        if (cc_walk_start(&p->walk, &p->c->loop, &p->graph, &p->plan, &wo, &d) != CC_AGAIN) {
+                CC_ERROR(COMP, "cannot start the walk", CC_S("error", d.message));
+                p->failed = true;
+                pass_step_done(p);
+                return;
+        }
+        p->walking = true;
+}
+
+static void
+start_observe(struct pass *p)
+{
+        struct ctl *c = p->c;
+        struct cc_gke_observe_opts oo = { 0 };
+        struct cc_diag d;
+        cc_err rc;
+
+        oo.scope.project = c->cfg.project;
+        oo.scope.fleet = c->cfg.fleet;
+        oo.scope.dns_zone = c->cfg.dns_zone;
+        p->owners[0] = p->owner;
+        p->owners[1] = NULL;
+        oo.scope.owners = p->owners;
+        oo.scope.nowners = 1;
+        /* a destroy verifies against a fresh list; applies use the warm cache
+         * except on the first pass after a drift check */
+        oo.use_cache = p->mode == PASS_APPLY && c->cache.warm && !c->relist;
+        if (!oo.use_cache)
+                c->relist = false;
+        p->observing = true;
+        rc =
+            cc_gke_observe(&c->cloud.api, &c->cache, &oo, &p->graph, &p->obs, after_observe, p, &d);
+        if (rc == CC_OK) {
+                after_observe(&p->obs, p);
+        } else if (rc != CC_AGAIN) {
+                p->observing = false;
+                CC_WARN(COMP, "cannot observe the cloud", CC_S("error", d.message));
+                p->failed = true;
+                pass_step_done(p);
+        }
+}
+
+static const char *const *
+zones_lookup(const char *neg, void *ud)
+{
+        struct ctl *c = ud;
+        size_t i;
+
+        for (i = 0; i < c->neg_known.n && i < c->nzone_lists; i++)
+                if (!strcmp(c->neg_known.v[i], neg))
+                        return (const char *const *)c->zone_lists[i];
+        return NULL;
+}
+
+static void
+free_zone_lists(struct ctl *c)
+{
+        size_t i;
+
+        for (i = 0; i < c->nzone_lists; i++)
+                cc_free(c->zone_lists[i]);
+        cc_free(c->zone_lists);
+        c->zone_lists = NULL;
+        c->nzone_lists = 0;
+}
+
+static void
+translate_and_observe(struct pass *p)
+{
+        struct ctl *c = p->c;
+        struct cc_lb_settings s = {
+                .fleet = c->cfg.fleet,
+                .project = c->cfg.project,
+                .network = c->cfg.network,
+                .dns_zone = c->cfg.dns_zone,
+                .dns_name = c->cfg.dns_name,
+                .cert_mode = (enum cc_cert_mode)c->cfg.cert_mode,
+        };
+        struct cc_diag d;
+
+        if (cc_inputs_set_zones(&c->in, &c->cfg, zones_lookup, c)) {
+                p->failed = true;
+                pass_step_done(p);
+                return;
+        }
+        if (cc_gke_translate(&s, &p->ig->lb, &p->graph, &d)) {
+                CC_ERROR(COMP, "cannot translate", CC_S("gw", p->key + 3),
+                         CC_S("error", d.message));
+                p->failed = true;
+                pass_step_done(p);
+                return;
+        }
+        start_observe(p);
+}
+
+static void
+after_negs(struct cc_gke_negs_result *res, void *ud)
+{
+        struct pass *p = ud;
+        struct ctl *c = p->c;
+        size_t i, j, k;
+
+        p->discovering = false;
+        if (res->rc) {
+                CC_WARN(COMP, "cannot discover NEG zones", CC_S("error", res->d.message));
+                p->failed = true;
+                pass_step_done(p);
+                return;
+        }
+        free_zone_lists(c);
+        if (!(c->zone_lists = cc_calloc(c->neg_known.n + 1, sizeof(*c->zone_lists)))) {
+                p->failed = true;
+                pass_step_done(p);
+                return;
+        }
+        c->nzone_lists = c->neg_known.n;
+        for (i = 0; i < c->neg_known.n; i++) {
+                size_t nz = 0;
+
+                for (j = 0; j < res->nfound; j++)
+                        nz += !strcmp(res->found[j].name, c->neg_known.v[i]);
+                if (!(c->zone_lists[i] = cc_calloc(nz + 1, sizeof(char *)))) {
+                        p->failed = true;
+                        pass_step_done(p);
+                        return;
+                }
+                for (j = 0, k = 0; j < res->nfound; j++)
+                        if (!strcmp(res->found[j].name, c->neg_known.v[i]))
+                                ((char **)c->zone_lists[i])[k++] = res->found[j].zone;
+        }
+        c->negs_stale = res->missing.n > 0;
+        translate_and_observe(p);
+}
+
+static void
+start_cloud(struct pass *p)
+{
+        struct ctl *c = p->c;
+        bool need = c->negs_stale;
+        struct cc_diag d;
+        size_t i, k;
+        cc_err rc;
+
+        if (p->mode == PASS_DESTROY) {
+                start_observe(p);
+                return;
+        }
+        for (i = 0; i < p->ig->lb.nclusters; i++)
+                for (k = 0; k < p->ig->neg_names[i].n; k++)
+                        if (!cc_strv_contains(&c->neg_known, p->ig->neg_names[i].v[k])) {
+                                if (cc_strv_push(&c->neg_known, p->ig->neg_names[i].v[k])) {
+                                        p->failed = true;
+                                        pass_step_done(p);
+                                        return;
+                                }
+                                need = true;
+                        }
+        if (!need || !c->neg_known.n) {
+                translate_and_observe(p);
+                return;
+        }
+        /* the zone lists point into the old result: drop both together */
+        free_zone_lists(c);
+        cc_gke_negs_result_release(&c->negs);
+        p->discovering = true;
+        rc =
+            cc_gke_negs_discover(&c->cloud.api, c->cfg.project, (const char *const *)c->neg_known.v,
+                                 c->neg_known.n, &c->negs, after_negs, p, &d);
+        if (rc != CC_AGAIN) {
+                p->discovering = false;
+                CC_WARN(COMP, "cannot discover NEG zones", CC_S("error", d.message));
+                p->failed = true;
+                pass_step_done(p);
+        }
+}
+
+/* --- passes ------------------------------------------------------------------- */
+
+static void
+gateway_pass(struct pass *p)
+{
+        struct ctl *c = p->c;
+        const cJSON *obj = cc_kube_informer_get(c->inf[INF_GATEWAY], p->ns, p->name);
+        const struct cc_gw_gateway *gw;
+        bool served, deleting, fin;
+        struct cc_diag d;
+        size_t i;
+
+        if (!obj) {
+                /* gone (someone removed our finalizer, or it never had one):
+                 * nothing to report on; whatever it owned in the cloud goes */
+                p->mode = PASS_DESTROY;
+                start_cloud(p);
+                return;
+        }
+        if (!(p->obj = cJSON_Duplicate(obj, true)) || build_snapshot(c, &d)) {
+                p->failed = true;
+                pass_step_done(p);
+                return;
+        }
+        gw = cc_gw_snapshot_gateway(&c->in.snap, p->ns, p->name);
+        served = gw && cc_gw_serves(&c->in.snap, &c->serve, gw);
+        deleting =
+            cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(obj, "metadata"),
+                                             "deletionTimestamp") != NULL;
+        fin = has_finalizer(obj);
+        if (!served || deleting) {
+                if (fin) {
+                        CC_INFO(COMP,
+                                deleting ? "gateway deleted: removing its cloud resources"
+                                         : "gateway no longer served: removing its cloud "
+                                           "resources",
+                                CC_S("gw", p->key + 3));
+                        p->mode = PASS_DESTROY;
+                        start_cloud(p);
+                        return;
+                }
+                pass_step_done(p);
+                return;
+        }
+        p->mode = PASS_APPLY;
+        for (i = 0; i < c->in.ngws; i++)
+                if (!strcmp(c->in.gws[i].lb.ns, p->ns) && !strcmp(c->in.gws[i].lb.name, p->name))
+                        p->ig = &c->in.gws[i];
+        if (!fin) {
+                if (patch_finalizer(p, true)) {
+                        p->failed = true;
+                        pass_step_done(p);
+                }
+                return; /* finalizer_done goes on */
+        }
+        if (!p->ig) {
+                /* invalid: no cloud change (its resources, if any, stay);
+                 * the status says why */
+                char prefix[600];
+
+                snprintf(prefix, sizeof(prefix), "gateway '%s/%s'", p->ns, p->name);
+                p->prog.state = CC_GW_PROG_INVALID;
+                for (i = 0; i < c->in.errors.n; i++)
+                        if (!strncmp(c->in.errors.v[i], prefix, strlen(prefix))) {
+                                snprintf(p->prog_msg, sizeof(p->prog_msg), "%s", c->in.errors.v[i]);
+                                p->prog.message = p->prog_msg;
+                        }
+                write_statuses(p);
+                pass_step_done(p);
+                return;
+        }
+        start_cloud(p);
+}
+
+static void
+class_pass(struct pass *p)
+{
+        struct cc_diag d;
+
+        if (build_snapshot(p->c, &d)) {
+                p->failed = true;
+        } else {
+                write_statuses(p);
+        }
+        pass_step_done(p);
+}
+
+static void
+start_pass(struct ctl *c, const char *key)
+{
+        struct pass *p = cc_calloc(1, sizeof(*p));
+        const char *rest;
+
+        if (!p) {
+                cc_wq_add_after(&c->wq, key, cc_loop_now_ms(&c->loop) + 1000);
+                cc_wq_done(&c->wq, key);
+                return;
+        }
+        p->c = c;
+        snprintf(p->key, sizeof(p->key), "%s", key);
+        c->pass = p;
+        c->passes++;
+        if (!strncmp(key, "gc/", 3)) {
+                p->is_class = true;
+                snprintf(p->name, sizeof(p->name), "%s", key + 3);
+                CC_DEBUG(COMP, "class pass", CC_S("class", p->name));
+                class_pass(p);
+                return;
+        }
+        rest = key + 3;
+        snprintf(p->ns, sizeof(p->ns), "%.*s", (int)strcspn(rest, "/"), rest);
+        snprintf(p->name, sizeof(p->name), "%s",
+                 rest + strcspn(rest, "/") + (rest[strcspn(rest, "/")] ? 1 : 0));
+        cc_gke_owner(p->owner, sizeof(p->owner), c->cfg.fleet, p->ns, p->name);
+        CC_DEBUG(COMP, "gateway pass", CC_S("gw", rest));
+        gateway_pass(p);
+}
+
+static void kick_now(struct ctl *c);
+
+static void
+kick_fired(struct cc_timer *t, void *ud)
+{
+        struct ctl *c = ud;
+
+        (void)t;
+        c->kick_timer = NULL;
+        kick_now(c);
+}
+
+/* never start a pass from inside an informer handler (which runs in a curl
+ * callback, where no transfer may be added): defer to a timer */
+static void
+kick(struct ctl *c)
+{
+        if (c->kick_timer || c->stopping)
+                return;
+        if (cc_timer_start(&c->loop, 0, 0, kick_fired, c, &c->kick_timer))
+                c->kick_timer = NULL;
+}
+
+/* take the next key when idle, leading, synced, and the rate limit allows */
+static void
+kick_now(struct ctl *c)
+{
+        const char *key;
+        uint64_t wait;
+
+        if (c->pass || c->stopping || !c->leading || c->nsynced < INF__COUNT)
+                return;
+        if (!cc_wq_len(&c->wq))
+                return;
+        if (!c->token_ready) {
+                wait = cc_wq_reserve(&c->wq, cc_loop_now_ms(&c->loop));
+                if (wait) {
+                        c->token_ready = true;
+                        if (cc_timer_start(&c->loop, wait, 0, kick_fired, c, &c->kick_timer))
+                                c->kick_timer = NULL;
+                        return;
+                }
+        }
+        c->token_ready = false;
+        if (!cc_wq_get(&c->wq, &key))
+                return;
+        start_pass(c, key);
+}
+
+/* --- drift check, leadership, signals ----------------------------------------- */
+
+static void
+resync_fired(struct cc_timer *t, void *ud)
+{
+        struct ctl *c = ud;
+
+        (void)t;
+        if (!c->leading)
+                return;
+        CC_DEBUG(COMP, "drift check");
+        c->relist = true;
+        c->negs_stale = true;
+        enqueue_all(c, true);
+        kick(c);
+}
+
+static void
+started_leading(void *ud)
+{
+        struct ctl *c = ud;
+
+        CC_INFO(COMP, "leading", CC_S("identity", c->identity));
+        c->leading = true;
+        /* another replica may have changed the cloud meanwhile */
+        c->relist = true;
+        c->negs_stale = true;
+        if (c->nsynced == INF__COUNT)
+                enqueue_all(c, true);
+        kick(c);
+}
+
+static void
+stopped_leading(void *ud)
+{
+        struct ctl *c = ud;
+
+        CC_INFO(COMP, "stopped leading", CC_S("identity", c->identity));
+        c->leading = false;
+        if (c->stopping)
+                cc_loop_stop(&c->loop);
+}
+
+static void
+new_leader(const char *identity, void *ud)
+{
+        struct ctl *c = ud;
+
+        if (identity[0] && strcmp(identity, c->identity))
+                CC_INFO(COMP, "another replica leads", CC_S("leader", identity));
+}
+
+static void
+on_signal(uv_signal_t *h, int signum)
+{
+        struct ctl *c = h->data;
+
+        (void)signum;
+        if (++c->nsignals > 1 || !c->lease || !cc_kube_lease_is_leader(c->lease)) {
+                c->stopping = true;
+                if (c->lease)
+                        cc_kube_lease_stop(c->lease);
+                cc_loop_stop(&c->loop);
+                return;
+        }
+        /* release the Lease first; stopped_leading stops the loop */
+        CC_INFO(COMP, "stopping: releasing the lease");
+        c->stopping = true;
+        cc_kube_lease_stop(c->lease);
+        if (!cc_kube_lease_is_leader(c->lease))
+                cc_loop_stop(&c->loop);
+}
+
+static void
+on_loop_stop(struct cc_loop *loop, void *ud)
+{
+        struct ctl *c = ud;
+        size_t i;
+
+        (void)loop;
+        c->stopping = true;
+        cc_timer_cancel(c->resync_timer);
+        cc_timer_cancel(c->wq_timer);
+        cc_timer_cancel(c->kick_timer);
+        c->resync_timer = c->wq_timer = c->kick_timer = NULL;
+        if (c->pass && c->pass->walking)
+                cc_walk_cancel(&c->pass->walk);
+        if (c->sigs_on) {
+                for (i = 0; i < 2; i++)
+                        uv_close((uv_handle_t *)&c->sigs[i], NULL);
+                c->sigs_on = false;
+        }
+}
+
+/* --- setup and teardown ------------------------------------------------------- */
+
+static cc_err
+setup(struct ctl *c, struct cc_diag *d)
+{
+        struct cc_kube_client_opts ko = { .user_agent = "cloudctl-controller",
+                                          .rate_group = "kube" };
+        static const int signums[2] = { SIGINT, SIGTERM };
+        char host[64] = "host";
+        size_t i;
+        cc_err rc;
+
+        cc_kube_env_read(&c->env);
+        if ((rc = cc_kube_config_load(&c->kcfg, &c->env, c->kubeconfig, c->context, d)))
+                return rc;
+        c->kcfg_ok = true;
+        if ((rc = cc_loop_init(&c->loop, d)))
+                return rc;
+        c->loop_ok = true;
+        if ((rc = cc_http_init(&c->http, &c->loop, NULL, d)))
+                return rc;
+        c->http_ok = true;
+        if ((rc = cc_http_set_rate(&c->http, "kube", 50, 100)))
+                return cc_diag_set(d, rc, 0, "cannot set the kube rate limit");
+        if ((rc = cc_cloud_init(&c->cloud, &c->loop, &c->http, &c->cfg, d)))
+                return rc;
+        if ((rc = cc_kube_client_new(&c->http, &c->kcfg, &ko, &c->kube, d)))
+                return rc;
+        gethostname(host, sizeof(host) - 1);
+        snprintf(c->identity, sizeof(c->identity), "%s_%ld", host, (long)getpid());
+        {
+                struct cc_kube_events_opts eo = { .component = "cloudctl",
+                                                  .instance = c->identity };
+
+                if ((rc = cc_kube_events_new(c->kube, &eo, &c->events, d)))
+                        return rc;
+        }
+        for (i = 0; i < INF__COUNT; i++) {
+                struct cc_kube_informer_handlers h = {
+                        .on_add = h_add,
+                        .on_update = h_update,
+                        .on_delete = h_delete,
+                        .on_synced = h_synced,
+                };
+                const struct cc_kube_resource *r = cc_kube_resource_by_kind(inf_kinds[i]);
+
+                if (!r)
+                        return cc_diag_set(d, CC_INTERNAL, 0, "no resource for '%s'", inf_kinds[i]);
+                c->ictx[i].c = c;
+                c->ictx[i].kind = (enum inf_kind)i;
+                if ((rc = cc_kube_informer_new(c->kube, r, NULL, &h, &c->ictx[i], &c->inf[i], d)))
+                        return rc;
+        }
+        snprintf(c->exec.run_salt, sizeof(c->exec.run_salt), "%llx-%ld",
+                 (unsigned long long)cc_loop_now_ms(&c->loop) ^ (unsigned long long)time(NULL),
+                 (long)getpid());
+        c->exec.api = &c->cloud.api;
+        c->exec.cache = &c->cache;
+        c->exec.loop = &c->loop;
+        cc_wq_init(&c->wq, 500, 60000, 20, 20, cc_loop_now_ms(&c->loop));
+        memset(&c->in, 0, sizeof(c->in));
+        cc_gw_snapshot_init(&c->in.snap);
+        if ((rc = cc_inputs_load_services(&c->in, &c->cfg, d)))
+                return rc;
+
+        cc_loop_on_stop(&c->loop, &c->stop_hook, on_loop_stop, c);
+        for (i = 0; i < 2; i++) {
+                if (uv_signal_init(&c->loop.uv, &c->sigs[i]))
+                        return cc_diag_set(d, CC_INTERNAL, 0, "cannot catch signals");
+                c->sigs[i].data = c;
+                uv_signal_start(&c->sigs[i], on_signal, signums[i]);
+                uv_unref((uv_handle_t *)&c->sigs[i]);
+        }
+        c->sigs_on = true;
+        if (c->leader_elect) {
+                char lname[128];
+                struct cc_kube_lease_opts lo = {
+                        .ns = c->lease_ns,
+                        .name = lname,
+                        .identity = c->identity,
+                        .on_started_leading = started_leading,
+                        .on_stopped_leading = stopped_leading,
+                        .on_new_leader = new_leader,
+                        .ud = c,
+                };
+
+                snprintf(lname, sizeof(lname), "cloudctl-%s", c->cfg.fleet);
+                if ((rc = cc_kube_lease_new(c->kube, &lo, &c->lease, d)) ||
+                    (rc = cc_kube_lease_start(c->lease, d)))
+                        return rc;
+        } else {
+                c->leading = true;
+        }
+        for (i = 0; i < INF__COUNT; i++)
+                if ((rc = cc_kube_informer_start(c->inf[i], d)))
+                        return rc;
+        if (c->resync_ms &&
+            cc_timer_start(&c->loop, c->resync_ms, c->resync_ms, resync_fired, c, &c->resync_timer))
+                return cc_diag_set(d, CC_NOMEM, 0, "out of memory");
+        CC_INFO(COMP, "started", CC_S("identity", c->identity), CC_S("server", c->kcfg.server),
+                CC_S("leader_elect", c->leader_elect ? "true" : "false"));
+        return CC_OK;
+}
+
+static void
+teardown(struct ctl *c)
+{
+        size_t i;
+
+        if (c->pass) {
+                pass_free(c->pass);
+                c->pass = NULL;
+        }
+        cc_kube_lease_free(c->lease);
+        for (i = 0; i < INF__COUNT; i++)
+                cc_kube_informer_free(c->inf[i]);
+        cc_kube_events_free(c->events);
+        cc_kube_client_free(c->kube);
+        if (c->loop_ok)
+                cc_loop_hook_remove(&c->loop, &c->stop_hook);
+        if (c->sigs_on) {
+                for (i = 0; i < 2; i++)
+                        uv_close((uv_handle_t *)&c->sigs[i], NULL);
+                c->sigs_on = false;
+        }
+        free_zone_lists(c);
+        cc_gke_negs_result_release(&c->negs);
+        cc_strv_release(&c->neg_known);
+        cc_gke_exec_release(&c->exec);
+        cc_gke_cache_release(&c->cache);
+        cc_cloud_release(&c->cloud);
+        if (c->http_ok)
+                cc_http_release(&c->http);
+        if (c->loop_ok && cc_loop_release(&c->loop) != CC_OK)
+                CC_WARN(COMP, "event loop closed with live handles");
+        cc_wq_release(&c->wq);
+        cc_inputs_release(&c->in);
+        if (c->kcfg_ok)
+                cc_kube_config_release(&c->kcfg);
+        cc_config_release(&c->cfg);
+}
+
+static int
+parse_args(struct ctl *c, int argc, char **argv)
+{
+        int i;
+
+        for (i = 1; i < argc; i++) {
+                const char *a = argv[i], *eq = strchr(a, '=');
+                char opt[64];
+                const char *v;
+
+                snprintf(opt, sizeof(opt), "%.*s", eq ? (int)(eq - a) : (int)strlen(a), a);
+                if (!strcmp(opt, "--leader-elect")) {
+                        if (eq)
+                                return cc_cli_usage_error("run", "--leader-elect takes no value");
+                        c->leader_elect = true;
+                        continue;
+                }
+                if (eq) {
+                        v = eq + 1;
+                } else {
+                        if (i + 1 >= argc)
+                                return cc_cli_usage_error("run", "%s needs a value", a);
+                        v = argv[++i];
+                }
+                if (!strcmp(opt, "--config")) {
+                        c->config_path = v;
+                } else if (!strcmp(opt, "--kubeconfig")) {
+                        c->kubeconfig = v;
+                } else if (!strcmp(opt, "--context")) {
+                        c->context = v;
+                } else if (!strcmp(opt, "--lease-namespace")) {
+                        c->lease_ns = v;
+                } else if (!strcmp(opt, "--resync")) {
+                        char *end;
+                        double s = strtod(v, &end);
+
+                        if (*end || s < 0 || s > 86400)
+                                return cc_cli_usage_error("run",
+                                                          "--resync must be 0..86400 seconds");
+                        c->resync_ms = (uint64_t)(s * 1000.0);
+                } else {
+                        return cc_cli_usage_error("run", "unexpected argument '%s'", a);
+                }
+        }
+        if (!c->config_path)
+                return cc_cli_usage_error("run", "--config is required");
+        return CC_EXIT_OK;
+}
+
+static int
+run_run(int argc, char **argv)
+{
+        static struct ctl c; /* large; one per process */
+        struct cc_diag d;
+        int rc;
+
+        memset(&c, 0, sizeof(c));
+        c.resync_ms = 300000;
+        rc = parse_args(&c, argc, argv);
+        if (rc != CC_EXIT_OK)
+                return rc;
+        if (cc_config_load(c.config_path, &c.cfg, &d) != CC_OK) {
+                fprintf(stderr, "error: %s\n", d.message);
+                return CC_EXIT_FAIL;
+        }
+        rc = CC_EXIT_OK;
+        if (setup(&c, &d) != CC_OK) {
+                fprintf(stderr, "error: %s\n", d.message);
+                rc = CC_EXIT_FAIL;
+                if (c.loop_ok) {
+                        cc_loop_stop(&c.loop);
+                        cc_loop_run(&c.loop);
+                }
+                goto out;
+        }
+        cc_loop_run(&c.loop);
+        CC_INFO(COMP, "stopped", CC_U("passes", c.passes));
+out:
+        teardown(&c);
+        return rc;
+}
+
+const struct cc_cmd cc_cmd_run = {
+        .name = "run",
+        .summary = "run the Gateway API controller against a cluster",
+        .usage =
+            "usage: cloudctl run --config FILE [--kubeconfig F] [--context C] [--leader-elect]\n"
+            "                    [--lease-namespace NS] [--resync SECONDS]\n"
+            "\n"
+            "Watch the cluster's Gateway API objects and keep the cloud in step with them:\n"
+            "for every Gateway of class istio+gke (or of a GatewayClass whose controllerName is\n"
+            "cloudctl.dev/gateway-controller) the global load balancer, its address,\n"
+            "certificates and DNS records are created, updated and deleted as the Gateway\n"
+            "changes, and the Gateway's status tells what happened: Accepted, Programmed with\n"
+            "the load balancer's address in status.addresses, listener and route conditions,\n"
+            "and cloudctl.dev/CertificatesReady, DNSReady and BackendsReady. Such\n"
+            "GatewayClasses get Accepted; other controllers' objects are never touched.\n"
+            "\n"
+            "A served Gateway gets the finalizer cloudctl.dev/cloud-resources. When it is\n"
+            "deleted, or its class changes to one cloudctl does not serve, its cloud resources\n"
+            "are deleted and verified gone before the finalizer is removed.\n"
+            "\n"
+            "Backends: the NEG names of each member cluster's gateway Service are read from\n"
+            "the files of the config's clusters[].services (the Service labelled\n"
+            "gateway.networking.k8s.io/gateway-name=<gateway> in the Gateway's namespace,\n"
+            "annotation cloud.google.com/neg), as for 'cloudctl apply'; the files are read at\n"
+            "start. Their zones are discovered from the cloud.\n"
+            "\n"
+            "options:\n"
+            "  --config FILE            the cloudctl configuration (docs/config.md)\n"
+            "  --kubeconfig F           kubeconfig of the cluster holding the Gateways\n"
+            "                           (default: KUBECONFIG, in-cluster, ~/.kube/config)\n"
+            "  --context C              kubeconfig context (default: current-context)\n"
+            "  --leader-elect           run as one of several replicas: only the holder of\n"
+            "                           the Lease 'cloudctl-<fleet>' reconciles and writes\n"
+            "  --lease-namespace NS     namespace of that Lease (default: the context's)\n"
+            "  --resync SECONDS         drift check period: list the cloud again and\n"
+            "                           reconcile every Gateway (default 300; 0 = never)\n"
+            "\n"
+            "Logs are logfmt on stderr (use --log=info before 'run' to see every change).\n"
+            "SIGINT or SIGTERM stops it; a leader releases its Lease first.\n"
+            "\n"
+            "exit codes: 0 stopped by a signal, 1 could not start\n",
+        .run = run_run,
+};
