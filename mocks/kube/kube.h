@@ -15,12 +15,15 @@
  *   watch.c      the event ring and streaming watches
  *   api.c        HTTP: routing, auth, Table output, Status errors, admin
  *   gke.c        GKE's NEG controller (a worker thread per cluster)
+ *   gc.c         the garbage collector and namespace controller's worker
+ *                thread (the passes themselves are in store.c)
  *
  * Locking: every handler runs with the server lock held (mocksrv.h), so all
  * state below is touched only under cc_mocksrv_mutex(k->srv).  Watch streams
- * and the GKE worker take that lock themselves and wait on k->cond, which
- * is broadcast after every change.  Tests that drive the store directly
- * (no server) leave k->srv NULL and need no lock.
+ * and the GKE and GC workers take that lock themselves and wait on k->cond,
+ * which is broadcast after every change.  Tests that drive the store directly
+ * (no server) leave k->srv NULL and need no lock -- unless they start the GC
+ * worker, which then runs under a mutex of the test's (kube_gc_start).
  *
  * Results: the operations return an HTTP status and hand back in *out either
  * the object (2xx) or a `kind: Status` error (>= 400), both owned by the
@@ -145,7 +148,8 @@ struct kube_obj {
         const struct kube_res *res;
         char *ns; /* "" for cluster-scoped */
         char *name;
-        cJSON *obj; /* owned */
+        cJSON *obj;              /* owned */
+        uint64_t deleting_since; /* CLOCK_MONOTONIC ms when deletion began; 0 = not */
 };
 
 enum kube_ev_type { KE_ADDED, KE_MODIFIED, KE_DELETED };
@@ -186,6 +190,16 @@ struct kube_gke {
         cJSON *state;
 };
 
+/* the garbage collector and namespace controller (gc.c, passes in store.c) */
+struct kube_gc {
+        pthread_mutex_t *lock; /* the lock guarding the cluster, NULL = not started */
+        bool dirty;            /* something changed since the last pass */
+        bool stop;
+        bool running;
+        pthread_t thread;
+        unsigned long passes; /* completed passes (for tests) */
+};
+
 struct kube_config {
         char token[256];       /* bearer token; "" = no auth */
         bool client_certs;     /* x509 client certificates authenticate (--client-ca) */
@@ -195,6 +209,8 @@ struct kube_config {
         bool crd_defaults;     /* apply the Gateway API CRD defaults (true) */
         bool legacy_discovery; /* never serve aggregated discovery */
         bool no_table;         /* never serve Table */
+        long ns_grace_ms;      /* the namespace controller waits this long after a
+                                  namespace's deletion began (0 = at once) */
 };
 
 struct kube {
@@ -213,6 +229,7 @@ struct kube {
         struct kube_drop_rule drops[16];
         size_t ndrops;
         struct kube_gke gke;
+        struct kube_gc gc;
         unsigned uid_seq;
         const char *fake_now; /* tests: fixed creationTimestamp; NULL = clock */
 };
@@ -334,6 +351,40 @@ void kube_handle(void *ud, struct cc_mocksrv *srv, const struct cc_mock_req *req
 /* gke.c: NEG controller (needs k->srv) */
 bool kube_gke_start(struct kube *k);
 void kube_gke_stop(struct kube *k);
+
+/* Deletion is asynchronous, as on a real cluster.  A DELETE removes an
+ * object at once only when nothing holds it (no finalizers, Background
+ * propagation, not a Namespace); otherwise it sets deletionTimestamp (a
+ * Namespace also goes to phase Terminating; Foreground adds the
+ * `foregroundDeletion` finalizer, Orphan the `orphan` one).  The rest is
+ * done by the controllers, one pass at a time:
+ *   - garbage collector: an object whose every ownerReference names an
+ *     absent owner (or one being deleted in the foreground) is deleted;
+ *     an owner with `foregroundDeletion` has its dependents deleted and
+ *     loses the finalizer once no dependent with blockOwnerDeletion is
+ *     left; an owner with `orphan` has its uid stripped from its dependents'
+ *     ownerReferences, then loses the finalizer;
+ *   - namespace controller: a Terminating namespace, cfg.ns_grace_ms after
+ *     its deletion began (the real controller waits 5 s, its
+ *     namespaceDeletionGracePeriod), has its contents
+ *     deleted (honouring their finalizers) and, once empty, the
+ *     `kubernetes` entry removed from spec.finalizers; it goes when no
+ *     finalizer is left.
+ * Every change is an ordinary write with its watch event. */
+
+/* kube_gc_pass (store.c) -- one pass of both controllers; returns how many
+ * changes it made (0 = settled).  Lock held. */
+size_t kube_gc_pass(struct kube *k);
+/* kube_gc_start (gc.c) -- run the controllers in a worker thread: a pass
+ * right after every change (kube_record sets k->gc.dirty and broadcasts
+ * k->cond) and every 50 ms.  lock is the mutex guarding k (for a server,
+ * cc_mocksrv_mutex(k->srv)); the caller must not hold it.  Returns false
+ * when the thread cannot be created. */
+bool kube_gc_start(struct kube *k, pthread_mutex_t *lock);
+/* kube_gc_stop -- stop and join the worker (call before the server and
+ * the cluster are released); the lock must not be held.  Safe when not
+ * started. */
+void kube_gc_stop(struct kube *k);
 
 /* util (store.c) */
 void kube_now(const struct kube *k, char *out, size_t n);             /* RFC 3339, seconds */

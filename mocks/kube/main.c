@@ -31,6 +31,9 @@ static const char usage[] =
     "                           --tls-cert; without --token a certificate is required)\n"
     "  --window N               watch events retained (default 1000); older RVs get 410\n"
     "  --bookmark-interval S    seconds between watch bookmarks (default 60)\n"
+    "  --namespace-grace MS     the namespace controller starts emptying a deleted\n"
+    "                           namespace MS ms after its deletion (default 1000;\n"
+    "                           a real cluster waits 5000)\n"
     "  --no-crd-defaults        do not apply the Gateway API CRD defaults\n"
     "  --discovery MODE         aggregated (default) or legacy\n"
     "  --no-table               never answer with server-side Table output\n"
@@ -111,6 +114,7 @@ main(int argc, char **argv)
         memset(&cfg, 0, sizeof(cfg));
         memset(&opts, 0, sizeof(opts));
         cfg.crd_defaults = true;
+        cfg.ns_grace_ms = 1000;
         opts.max_body = 3u << 20;
         for (i = 1; i < argc; i++) {
                 const char *o = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
@@ -158,6 +162,11 @@ main(int argc, char **argv)
                         if (!num(o, val, 1, 10000000, &v))
                                 return 2;
                         cfg.window = (size_t)v;
+                        i++;
+                } else if (!strcmp(o, "--namespace-grace")) {
+                        if (!num(o, val, 0, 600000, &v))
+                                return 2;
+                        cfg.ns_grace_ms = v;
                         i++;
                 } else if (!strcmp(o, "--bookmark-interval")) {
                         if (!num(o, val, 1, 86400, &v))
@@ -219,6 +228,10 @@ main(int argc, char **argv)
                         fprintf(stderr, "mock-kube: %s\n", d.message);
                         goto out;
                 }
+                if (!kube_gc_start(k, cc_mocksrv_mutex(k->srv))) {
+                        fprintf(stderr, "mock-kube: cannot start the garbage collector\n");
+                        goto out;
+                }
                 if (gcp) {
                         k->gke.gcp_url = cc_strdup(gcp);
                         k->gke.project = cc_strdup(project);
@@ -246,6 +259,7 @@ main(int argc, char **argv)
         rc = 0;
 out:
         for (i = 0; clusters && i < started; i++) {
+                kube_gc_stop(&clusters[i]);
                 kube_gke_stop(&clusters[i]);
                 cc_mocksrv_stop(clusters[i].srv);
                 kube_release(&clusters[i]);

@@ -336,6 +336,7 @@ store_add(struct kube *k, const struct kube_res *r, const char *ns, const char *
         o->ns = cc_strdup(ns);
         o->name = cc_strdup(name);
         o->obj = obj;
+        o->deleting_since = 0;
         if (!o->ns || !o->name) {
                 cc_free(o->ns);
                 cc_free(o->name);
@@ -385,38 +386,38 @@ has_finalizers(const cJSON *obj)
         return cJSON_GetArraySize(f) > 0;
 }
 
-static void gc(struct kube *k, const char *uid);
-static void ns_maybe_finish(struct kube *k, const char *ns);
-static void ns_cascade(struct kube *k, const char *ns);
+/* the finalizers that keep a deleting object: metadata.finalizers, and a
+ * Namespace's spec.finalizers */
+static bool
+held(const struct kube_res *r, const cJSON *obj)
+{
+        if (has_finalizers(obj))
+                return true;
+        return !strcmp(r->kind, "Namespace") &&
+               cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(
+                   cJSON_GetObjectItemCaseSensitive(obj, "spec"), "finalizers")) > 0;
+}
 
 /* remove o for good: DELETED event with `final` (consumed; NULL = the stored
- * state) at a new RV, then garbage-collect dependents */
+ * state) at a new RV.  Its dependents and a namespace's contents are left to
+ * the controllers (kube_gc_pass), which the event wakes. */
 static void
 remove_object(struct kube *k, struct kube_obj *o, cJSON *final)
 {
         const struct kube_res *r = o->res;
-        char ns[256], uid[64];
+        char ns[256];
         cJSON *prev;
-        const char *u;
 
         snprintf(ns, sizeof(ns), "%s", o->ns);
         prev = store_take(k, o);
         if (!final)
                 final = cJSON_Duplicate(prev, true);
-        u = kube_str(prev, "metadata", "uid");
-        snprintf(uid, sizeof(uid), "%s", u ? u : "");
         if (final) {
                 set_rv(final, ++k->rv);
                 kube_record(k, KE_DELETED, r, ns, final, prev);
         }
         cJSON_Delete(final);
         cJSON_Delete(prev);
-        if (uid[0])
-                gc(k, uid);
-        if (r->namespaced)
-                ns_maybe_finish(k, ns);
-        else if (!strcmp(r->kind, "Namespace"))
-                ns_cascade(k, ns); /* nothing left normally; defensive */
 }
 
 /* --- defaulting ---------------------------------------------------------- */
@@ -1106,6 +1107,25 @@ out:
         return rc;
 }
 
+/* the cause the namespace lifecycle admission adds to its 403 */
+static void
+terminating_cause(cJSON *status, const char *ns)
+{
+        cJSON *d = cJSON_GetObjectItemCaseSensitive(status, "details");
+        cJSON *c = cJSON_CreateObject();
+        char msg[300];
+
+        if (!d || !c) {
+                cJSON_Delete(c);
+                return;
+        }
+        snprintf(msg, sizeof(msg), "namespace %s is being terminated", ns);
+        cJSON_AddStringToObject(c, "reason", "NamespaceTerminating");
+        cJSON_AddStringToObject(c, "message", msg);
+        cJSON_AddStringToObject(c, "field", "metadata.namespace");
+        cJSON_AddItemToArray(cJSON_AddArrayToObject(d, "causes"), c);
+}
+
 int
 kube_create(struct kube *k, const struct kube_res *r, const char *ns, const cJSON *body,
             const struct kube_write_opts *wo, cJSON **out)
@@ -1189,6 +1209,7 @@ kube_create(struct kube *k, const struct kube_res *r, const char *ns, const cJSO
                                  "namespace %s because it is being terminated",
                                  qp, name, ns);
                         rc = fail(out, 403, "Forbidden", msg, r, name);
+                        terminating_cause(*out, ns);
                         goto out;
                 }
         }
@@ -1400,7 +1421,7 @@ kube_commit_update(struct kube *k, struct kube_obj *o, cJSON *proposed, const ch
                 rc = 200;
                 goto out;
         }
-        if (kube_str(next, "metadata", "deletionTimestamp") && !has_finalizers(next)) {
+        if (kube_str(next, "metadata", "deletionTimestamp") && !held(r, next)) {
                 /* the last finalizer is gone: the object goes (DELETED only) */
                 *out = cJSON_Duplicate(next, true);
                 remove_object(k, o, next);
@@ -1559,6 +1580,10 @@ out:
 
 /* --- delete, GC, namespaces ---------------------------------------------- */
 
+#define FIN_FOREGROUND "foregroundDeletion"
+#define FIN_ORPHAN     "orphan"
+#define FIN_NAMESPACE  "kubernetes"
+
 struct ref {
         const struct kube_res *res;
         char ns[256];
@@ -1566,126 +1591,383 @@ struct ref {
 };
 
 static bool
-delete_one(struct kube *k, struct kube_obj *o)
+deleting(const cJSON *obj)
+{
+        return kube_str(obj, "metadata", "deletionTimestamp") != NULL;
+}
+
+static bool
+str_in(const cJSON *arr, const char *v)
+{
+        const cJSON *it;
+
+        cJSON_ArrayForEach(it,
+                           arr) if (cJSON_IsString(it) && !strcmp(it->valuestring, v)) return true;
+        return false;
+}
+
+static bool
+has_finalizer(const cJSON *obj, const char *f)
+{
+        return str_in(cJSON_GetObjectItemCaseSensitive(
+                          cJSON_GetObjectItemCaseSensitive(obj, "metadata"), "finalizers"),
+                      f);
+}
+
+static const char *
+uid_of(const cJSON *obj)
+{
+        const char *u = kube_str(obj, "metadata", "uid");
+
+        return u ? u : "";
+}
+
+/* the ownerReference of obj that names uid, or NULL */
+static const cJSON *
+owner_ref(const cJSON *obj, const char *uid)
+{
+        const cJSON *ors = cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetObjectItemCaseSensitive(obj, "metadata"), "ownerReferences");
+        const cJSON * or ;
+
+        cJSON_ArrayForEach(or, ors)
+        {
+                const char *u = kube_str(or, "uid", NULL);
+
+                if (u && uid[0] && !strcmp(u, uid))
+                        return or ;
+        }
+        return NULL;
+}
+
+static bool
+ref_add(struct ref **refs, size_t *n, size_t *cap, const struct kube_obj *o)
+{
+        if (CC_GROW(*refs, *cap, *n + 1))
+                return false;
+        (*refs)[*n].res = o->res;
+        snprintf((*refs)[*n].ns, sizeof((*refs)[*n].ns), "%s", o->ns);
+        snprintf((*refs)[*n].name, sizeof((*refs)[*n].name), "%s", o->name);
+        (*n)++;
+        return true;
+}
+
+static struct kube_obj *
+ref_find(struct kube *k, const struct ref *r)
+{
+        return kube_find(k, r->res, r->ns, r->name);
+}
+
+/* the objects whose ownerReferences name uid (caller frees *out) */
+static size_t
+dependents(struct kube *k, const char *uid, struct ref **out)
+{
+        size_t n = 0, cap = 0, i;
+
+        *out = NULL;
+        for (i = 0; i < k->nobjs; i++)
+                if (owner_ref(k->objs[i].obj, uid) && !ref_add(out, &n, &cap, &k->objs[i]))
+                        break;
+        return n;
+}
+
+static bool
+has_dependents(struct kube *k, const char *uid)
+{
+        size_t i;
+
+        for (i = 0; i < k->nobjs; i++)
+                if (owner_ref(k->objs[i].obj, uid))
+                        return true;
+        return false;
+}
+
+static uint64_t
+mono_ms(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u + 1u;
+}
+
+/* start deleting o: deletionTimestamp, deletionGracePeriodSeconds 0,
+ * generation+1, a Namespace goes Terminating, and the finalizer `extra`
+ * (NULL = none) is added; one MODIFIED event */
+static void
+mark_deleting(struct kube *k, struct kube_obj *o, const char *extra)
 {
         char now[40];
-        cJSON *next;
+        cJSON *next = cJSON_Duplicate(o->obj, true), *m;
 
-        if (kube_str(o->obj, "metadata", "deletionTimestamp"))
-                return false;
-        if (!has_finalizers(o->obj) && strcmp(o->res->kind, "Namespace")) {
-                remove_object(k, o, NULL);
-                return true;
-        }
-        next = cJSON_Duplicate(o->obj, true);
+        if (!next)
+                return;
+        m = meta(next);
         kube_now(k, now, sizeof(now));
-        set_str(meta(next), "deletionTimestamp", now);
-        set_num(meta(next), "deletionGracePeriodSeconds", 0);
+        set_str(m, "deletionTimestamp", now);
+        set_num(m, "deletionGracePeriodSeconds", 0);
         if (o->res->flags & KR_GENERATION) {
-                const cJSON *g = cJSON_GetObjectItemCaseSensitive(meta(next), "generation");
+                const cJSON *g = cJSON_GetObjectItemCaseSensitive(m, "generation");
 
-                set_num(meta(next), "generation", cJSON_IsNumber(g) ? g->valuedouble + 1 : 1);
+                set_num(m, "generation", cJSON_IsNumber(g) ? g->valuedouble + 1 : 1);
         }
         if (!strcmp(o->res->kind, "Namespace"))
                 set_str(cJSON_GetObjectItemCaseSensitive(next, "status"), "phase", "Terminating");
+        if (extra && !has_finalizer(next, extra)) {
+                cJSON *f = cJSON_GetObjectItemCaseSensitive(m, "finalizers");
+
+                if (!cJSON_IsArray(f)) {
+                        cJSON_DeleteItemFromObjectCaseSensitive(m, "finalizers");
+                        f = cJSON_AddArrayToObject(m, "finalizers");
+                }
+                cJSON_AddItemToArray(f, cJSON_CreateString(extra));
+        }
         set_rv(next, ++k->rv);
         kube_record(k, KE_MODIFIED, o->res, o->ns, next, o->obj);
         cJSON_Delete(o->obj);
         o->obj = next;
-        if (!strcmp(o->res->kind, "Namespace")) {
-                char ns[256];
-
-                snprintf(ns, sizeof(ns), "%s", o->name);
-                ns_cascade(k, ns);
-                ns_maybe_finish(k, ns);
-        }
-        return true;
+        o->deleting_since = mono_ms();
 }
 
-static void
-delete_refs(struct kube *k, struct ref *refs, size_t n)
+/* delete o as a controller does (Background, or Foreground when fg):
+ * removed at once when nothing holds it; returns the changes made */
+static size_t
+ctl_delete(struct kube *k, struct kube_obj *o, bool fg)
 {
-        size_t i;
+        if (deleting(o->obj))
+                return 0;
+        if (!fg && !held(o->res, o->obj) && strcmp(o->res->kind, "Namespace"))
+                remove_object(k, o, NULL);
+        else
+                mark_deleting(k, o, fg ? FIN_FOREGROUND : NULL);
+        return 1;
+}
 
+/* store o with `next` (consumed) through the ordinary update path, which
+ * removes a deleting object once nothing holds it */
+static size_t
+ctl_update(struct kube *k, struct kube_obj *o, cJSON *next)
+{
+        cJSON *res = NULL;
+        unsigned long before = k->rv;
+
+        if (!next)
+                return 0;
+        kube_commit_update(k, o, next, "", false, NULL, &res);
+        cJSON_Delete(res);
+        return k->rv != before ? 1 : 0;
+}
+
+/* drop string v from the array obj.a.b */
+static void
+drop_str(cJSON *obj, const char *a, const char *b, const char *v)
+{
+        cJSON *arr = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(obj, a), b);
+        cJSON *it = arr ? arr->child : NULL;
+
+        while (it) {
+                cJSON *nx = it->next;
+
+                if (cJSON_IsString(it) && !strcmp(it->valuestring, v))
+                        cJSON_Delete(cJSON_DetachItemViaPointer(arr, it));
+                it = nx;
+        }
+}
+
+static size_t
+drop_finalizer(struct kube *k, struct kube_obj *o, const char *f)
+{
+        cJSON *next = cJSON_Duplicate(o->obj, true);
+
+        if (!next)
+                return 0;
+        drop_str(next, "metadata", "finalizers", f);
+        if (!cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(meta(next), "finalizers")))
+                cJSON_DeleteItemFromObjectCaseSensitive(meta(next), "finalizers");
+        return ctl_update(k, o, next);
+}
+
+/* strip every ownerReference to uid from o */
+static size_t
+strip_owner(struct kube *k, struct kube_obj *o, const char *uid)
+{
+        cJSON *next = cJSON_Duplicate(o->obj, true), *arr, * or ;
+
+        if (!next)
+                return 0;
+        arr = cJSON_GetObjectItemCaseSensitive(meta(next), "ownerReferences");
+        for (or = arr ? arr->child : NULL; or ;) {
+                cJSON *nx = or->next;
+                const char *u = kube_str(or, "uid", NULL);
+
+                if (u && !strcmp(u, uid))
+                        cJSON_Delete(cJSON_DetachItemViaPointer(arr, or));
+                or = nx;
+        }
+        if (!cJSON_GetArraySize(arr))
+                cJSON_DeleteItemFromObjectCaseSensitive(meta(next), "ownerReferences");
+        return ctl_update(k, o, next);
+}
+
+/* an owner deleting with `orphan`: free its dependents, then let it go */
+static size_t
+orphan_step(struct kube *k, struct kube_obj *o, const struct ref *self)
+{
+        struct ref *deps;
+        char uid[64];
+        size_t n, i, changes = 0;
+
+        snprintf(uid, sizeof(uid), "%s", uid_of(o->obj));
+        n = dependents(k, uid, &deps);
         for (i = 0; i < n; i++) {
-                struct kube_obj *o = kube_find(k, refs[i].res, refs[i].ns, refs[i].name);
+                struct kube_obj *d = ref_find(k, &deps[i]);
+
+                if (d)
+                        changes += strip_owner(k, d, uid);
+        }
+        cc_free(deps);
+        if ((o = ref_find(k, self)) && !has_dependents(k, uid))
+                changes += drop_finalizer(k, o, FIN_ORPHAN);
+        return changes;
+}
+
+/* an owner deleting with `foregroundDeletion`: delete its dependents, and
+ * let it go once none with blockOwnerDeletion is left */
+static size_t
+foreground_step(struct kube *k, struct kube_obj *o, const struct ref *self)
+{
+        struct ref *deps;
+        char uid[64];
+        size_t n, i, changes = 0, blocking = 0;
+
+        snprintf(uid, sizeof(uid), "%s", uid_of(o->obj));
+        n = dependents(k, uid, &deps);
+        for (i = 0; i < n; i++) {
+                struct kube_obj *d = ref_find(k, &deps[i]);
+
+                if (d && !deleting(d->obj))
+                        changes += ctl_delete(k, d, has_dependents(k, uid_of(d->obj)));
+                d = ref_find(k, &deps[i]);
+                if (d && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(owner_ref(d->obj, uid),
+                                                                       "blockOwnerDeletion")))
+                        blocking++;
+        }
+        cc_free(deps);
+        if (!blocking && (o = ref_find(k, self)))
+                changes += drop_finalizer(k, o, FIN_FOREGROUND);
+        return changes;
+}
+
+/* a dependent: deleted once no owner it names is left standing (absent, or
+ * itself waiting for its dependents in the foreground) */
+static size_t
+dependent_step(struct kube *k, struct kube_obj *o)
+{
+        const cJSON *ors = cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetObjectItemCaseSensitive(o->obj, "metadata"), "ownerReferences");
+        const cJSON * or ;
+        bool any = false, waiting = false;
+
+        if (deleting(o->obj))
+                return 0;
+        cJSON_ArrayForEach(or, ors)
+        {
+                const char *u = kube_str(or, "uid", NULL);
+                struct kube_obj *owner;
+
+                if (!u || !u[0])
+                        continue;
+                any = true;
+                owner = find_uid(k, u);
+                if (!owner)
+                        continue;
+                if (!deleting(owner->obj) || !has_finalizer(owner->obj, FIN_FOREGROUND))
+                        return 0; /* a solid owner */
+                waiting = true;
+        }
+        if (!any)
+                return 0;
+        return ctl_delete(k, o, waiting && has_dependents(k, uid_of(o->obj)));
+}
+
+/* a Terminating namespace: delete its contents; once it is empty, remove
+ * the `kubernetes` finalizer (and with it the namespace, when nothing else
+ * holds it) */
+static size_t
+namespace_step(struct kube *k, struct kube_obj *nso, const struct ref *self)
+{
+        struct ref *in = NULL;
+        size_t n = 0, cap = 0, i, changes = 0;
+        char ns[256];
+        cJSON *next;
+
+        if (!str_in(cJSON_GetObjectItemCaseSensitive(
+                        cJSON_GetObjectItemCaseSensitive(nso->obj, "spec"), "finalizers"),
+                    FIN_NAMESPACE)) {
+                if (held(nso->res, nso->obj))
+                        return 0; /* waiting for other finalizers */
+                remove_object(k, nso, NULL);
+                return 1;
+        }
+        if (k->cfg.ns_grace_ms > 0 && nso->deleting_since &&
+            mono_ms() - nso->deleting_since < (uint64_t)k->cfg.ns_grace_ms)
+                return 0; /* the controller's grace period */
+        snprintf(ns, sizeof(ns), "%s", nso->name);
+        for (i = 0; i < k->nobjs; i++)
+                if (k->objs[i].res->namespaced && !strcmp(k->objs[i].ns, ns) &&
+                    !ref_add(&in, &n, &cap, &k->objs[i]))
+                        break;
+        for (i = 0; i < n; i++) {
+                struct kube_obj *o = ref_find(k, &in[i]);
 
                 if (o)
-                        delete_one(k, o);
+                        changes += ctl_delete(k, o, false);
         }
-}
-
-/* delete every dependent of uid whose owners are all gone */
-static void
-gc(struct kube *k, const char *uid)
-{
-        struct ref *refs = NULL;
-        size_t n = 0, cap = 0, i;
-
-        for (i = 0; i < k->nobjs; i++) {
-                const cJSON *ors = cJSON_GetObjectItemCaseSensitive(
-                    cJSON_GetObjectItemCaseSensitive(k->objs[i].obj, "metadata"),
-                    "ownerReferences");
-                const cJSON * or ;
-                bool mine = false, alive = false;
-
-                cJSON_ArrayForEach(or, ors)
-                {
-                        const char *u = kube_str(or, "uid", NULL);
-
-                        if (!u)
-                                continue;
-                        if (!strcmp(u, uid))
-                                mine = true;
-                        else if (find_uid(k, u))
-                                alive = true;
-                }
-                if (!mine || alive)
-                        continue;
-                if (CC_GROW(refs, cap, n + 1))
-                        break;
-                refs[n].res = k->objs[i].res;
-                snprintf(refs[n].ns, sizeof(refs[n].ns), "%s", k->objs[i].ns);
-                snprintf(refs[n].name, sizeof(refs[n].name), "%s", k->objs[i].name);
-                n++;
-        }
-        delete_refs(k, refs, n);
-        cc_free(refs);
-}
-
-static void
-ns_cascade(struct kube *k, const char *ns)
-{
-        struct ref *refs = NULL;
-        size_t n = 0, cap = 0, i;
-
-        for (i = 0; i < k->nobjs; i++) {
-                if (!k->objs[i].res->namespaced || strcmp(k->objs[i].ns, ns))
-                        continue;
-                if (CC_GROW(refs, cap, n + 1))
-                        break;
-                refs[n].res = k->objs[i].res;
-                snprintf(refs[n].ns, sizeof(refs[n].ns), "%s", k->objs[i].ns);
-                snprintf(refs[n].name, sizeof(refs[n].name), "%s", k->objs[i].name);
-                n++;
-        }
-        delete_refs(k, refs, n);
-        cc_free(refs);
-}
-
-static void
-ns_maybe_finish(struct kube *k, const char *ns)
-{
-        struct kube_obj *nso = kube_find(k, ns_res(), "", ns);
-        size_t i;
-
-        if (!nso || !kube_str(nso->obj, "metadata", "deletionTimestamp") ||
-            has_finalizers(nso->obj))
-                return;
+        cc_free(in);
         for (i = 0; i < k->nobjs; i++)
                 if (k->objs[i].res->namespaced && !strcmp(k->objs[i].ns, ns))
-                        return;
-        remove_object(k, nso, NULL);
+                        return changes;
+        if (!(nso = ref_find(k, self)) || !(next = cJSON_Duplicate(nso->obj, true)))
+                return changes;
+        drop_str(next, "spec", "finalizers", FIN_NAMESPACE);
+        return changes + ctl_update(k, nso, next);
+}
+
+size_t
+kube_gc_pass(struct kube *k)
+{
+        struct ref *todo = NULL;
+        size_t n = 0, cap = 0, i, changes = 0;
+
+        for (i = 0; i < k->nobjs; i++) {
+                const cJSON *o = k->objs[i].obj;
+
+                if ((deleting(o) &&
+                     (has_finalizer(o, FIN_ORPHAN) || has_finalizer(o, FIN_FOREGROUND) ||
+                      !strcmp(k->objs[i].res->kind, "Namespace"))) ||
+                    cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(
+                        cJSON_GetObjectItemCaseSensitive(o, "metadata"), "ownerReferences")) > 0) {
+                        if (!ref_add(&todo, &n, &cap, &k->objs[i]))
+                                break;
+                }
+        }
+        for (i = 0; i < n; i++) {
+                struct kube_obj *o = ref_find(k, &todo[i]);
+
+                if (o && deleting(o->obj) && has_finalizer(o->obj, FIN_ORPHAN))
+                        changes += orphan_step(k, o, &todo[i]);
+                o = ref_find(k, &todo[i]);
+                if (o && deleting(o->obj) && has_finalizer(o->obj, FIN_FOREGROUND))
+                        changes += foreground_step(k, o, &todo[i]);
+                o = ref_find(k, &todo[i]);
+                if (o && deleting(o->obj) && !strcmp(o->res->kind, "Namespace"))
+                        changes += namespace_step(k, o, &todo[i]);
+                o = ref_find(k, &todo[i]);
+                if (o)
+                        changes += dependent_step(k, o);
+        }
+        cc_free(todo);
+        return changes;
 }
 
 int
@@ -1694,15 +1976,15 @@ kube_delete(struct kube *k, const struct kube_res *r, const char *ns, const char
 {
         struct kube_obj *o = kube_find(k, r, ns, name);
         const cJSON *pre = cJSON_GetObjectItemCaseSensitive(opts, "preconditions");
+        const cJSON *orphan = cJSON_GetObjectItemCaseSensitive(opts, "orphanDependents");
         const char *puid = kube_str(pre, "uid", NULL),
                    *prv = kube_str(pre, "resourceVersion", NULL);
-        const char *uid;
+        const char *extra = NULL;
         char uidbuf[64];
 
         if (!o)
                 return not_found(out, r, name);
-        uid = kube_str(o->obj, "metadata", "uid");
-        snprintf(uidbuf, sizeof(uidbuf), "%s", uid ? uid : "");
+        snprintf(uidbuf, sizeof(uidbuf), "%s", uid_of(o->obj));
         if (puid && strcmp(puid, uidbuf)) {
                 char msg[300];
 
@@ -1722,7 +2004,7 @@ kube_delete(struct kube *k, const struct kube_res *r, const char *ns, const char
         }
         if (!policy)
                 policy = kube_str(opts, "propagationPolicy", NULL);
-        if (!policy && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(opts, "orphanDependents")))
+        if (!policy && cJSON_IsTrue(orphan))
                 policy = "Orphan";
         if (policy && strcmp(policy, "Background") && strcmp(policy, "Foreground") &&
             strcmp(policy, "Orphan")) {
@@ -1738,61 +2020,27 @@ kube_delete(struct kube *k, const struct kube_res *r, const char *ns, const char
                 *out = cJSON_Duplicate(o->obj, true);
                 return 200;
         }
-        if (policy && !strcmp(policy, "Orphan")) {
-                /* strip the owner reference from every dependent first */
-                size_t i;
-
-                for (i = 0; i < k->nobjs; i++) {
-                        cJSON *ors = cJSON_GetObjectItemCaseSensitive(
-                            cJSON_GetObjectItemCaseSensitive(k->objs[i].obj, "metadata"),
-                            "ownerReferences");
-                        cJSON *next, *arr, * or, *res = NULL;
-                        bool hit = false;
-
-                        cJSON_ArrayForEach(or, ors)
-                        {
-                                const char *u = kube_str(or, "uid", NULL);
-
-                                if (u && !strcmp(u, uidbuf))
-                                        hit = true;
-                        }
-                        if (!hit)
-                                continue;
-                        next = cJSON_Duplicate(k->objs[i].obj, true);
-                        arr = cJSON_GetObjectItemCaseSensitive(meta(next), "ownerReferences");
-                        for (or = arr->child; or ;) {
-                                cJSON *nx = or->next;
-                                const char *u = kube_str(or, "uid", NULL);
-
-                                if (u && !strcmp(u, uidbuf))
-                                        cJSON_Delete(cJSON_DetachItemViaPointer(arr, or));
-                                or = nx;
-                        }
-                        if (!cJSON_GetArraySize(arr))
-                                cJSON_DeleteItemFromObjectCaseSensitive(meta(next),
-                                                                        "ownerReferences");
-                        kube_commit_update(k, &k->objs[i], next, "", false, NULL, &res);
-                        cJSON_Delete(res);
-                }
-                o = kube_find(k, r, ns, name);
-                if (!o)
-                        return not_found(out, r, name);
+        if (policy && !strcmp(policy, "Orphan"))
+                extra = FIN_ORPHAN;
+        else if (policy && !strcmp(policy, "Foreground"))
+                extra = FIN_FOREGROUND;
+        if (deleting(o->obj)) {
+                /* already going: no change */
+                *out = cJSON_Duplicate(o->obj, true);
+                return 200;
         }
-        if (has_finalizers(o->obj) || !strcmp(r->kind, "Namespace")) {
-                delete_one(k, o);
-                o = kube_find(k, r, ns, name);
-                if (o) {
-                        *out = cJSON_Duplicate(o->obj, true);
-                        return 200;
-                }
-        } else {
-                if (r->flags & KR_RETURN_DELETED) {
-                        *out = cJSON_Duplicate(o->obj, true);
-                        remove_object(k, o, NULL);
-                        return 200;
-                }
+        if (extra || held(r, o->obj) || !strcmp(r->kind, "Namespace")) {
+                /* the controllers finish it (kube_gc_pass) */
+                mark_deleting(k, o, extra);
+                *out = cJSON_Duplicate(o->obj, true);
+                return 200;
+        }
+        if (r->flags & KR_RETURN_DELETED) {
+                *out = cJSON_Duplicate(o->obj, true);
                 remove_object(k, o, NULL);
+                return 200;
         }
+        remove_object(k, o, NULL);
         *out = kube_status(200, NULL, NULL, r, name);
         cJSON_AddStringToObject(cJSON_GetObjectItemCaseSensitive(*out, "details"), "uid", uidbuf);
         return 200;

@@ -105,6 +105,7 @@ kube_record(struct kube *k, enum kube_ev_type t, const struct kube_res *r, const
         }
         if (!strcmp(r->kind, "Service") || !strcmp(r->kind, "EndpointSlice"))
                 k->gke.dirty = true;
+        k->gc.dirty = true;
         if (!CC_GROW(k->events, k->events_cap, k->nevents + 1)) {
                 e = &k->events[k->nevents];
                 e->rv = k->rv;

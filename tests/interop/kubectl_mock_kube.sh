@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # kubectl_mock_kube.sh -- kubectl 1.32 against mock-kube over HTTPS with a bearer
 # token: apply (client- and server-side), get, describe, label/annotate, patch
-# (merge, json, status subresource), wait, delete with finalizers, namespace
-# deletion, get --watch, and every served kind created and listed.
+# (merge, json, status subresource), wait, delete with finalizers, background
+# garbage collection, a Terminating namespace (403 on create) and its removal,
+# get --watch, and every served kind created and listed.
 source "$(dirname "$0")/lib.sh"
 interop_require kubectl
 interop_require openssl
@@ -284,7 +285,7 @@ grep -q 'configmap "cfg" deleted' "$INTEROP_TMP/delete.out" || {
 echo "ok: delete waited for the finalizer"
 expect_fail "NotFound|not found" kctl get configmap cfg
 
-# --- delete -f, delete ns (cascade), ownerReferences GC ------------------------
+# --- ownerReferences GC, delete -f --------------------------------------------
 uid="$(kctl get deploy web -o jsonpath='{.metadata.uid}')"
 cat >"$M/owned.yaml" <<EOF
 apiVersion: v1
@@ -295,9 +296,37 @@ metadata:
 EOF
 expect_out "configmap/owned created" kctl apply -f "$M/owned.yaml"
 expect_out "deployment.apps \"web\" deleted" kctl delete deploy web
+# the garbage collector deletes the dependent a moment later, in the background
+# (kubectl wait prints nothing when the object is already gone)
+kctl wait --for=delete configmap/owned --timeout=30s >/dev/null
 expect_fail "NotFound|not found" kctl get configmap owned
+# app2.yaml lists the Deployment deleted above
 expect_out "deleted" kctl delete -f "$M/app2.yaml" --ignore-not-found
-expect_out "namespace \"team-a\" deleted" kctl delete ns team-a --timeout=60s
+
+# --- a Terminating namespace -----------------------------------------------------
+# held open by an object with a finalizer: phase Terminating, creates refused
+cat >"$M/hold.yaml" <<'EOF'
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: hold, finalizers: [example.com/hold]}
+EOF
+cat >"$M/late.yaml" <<'EOF'
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: late}
+EOF
+expect_out "configmap/hold created" kctl apply -n team-a -f "$M/hold.yaml"
+expect_out "namespace \"team-a\" deleted" kctl delete ns team-a --wait=false
+expect_out "^Terminating$" kctl get ns team-a -o jsonpath='{.status.phase}'
+expect_out "Terminating" kctl get ns team-a
+expect_fail "forbidden: unable to create new content in namespace team-a because it is being terminated" \
+	kctl create -n team-a -f "$M/late.yaml"
+# the namespace controller empties it a moment later, marking the held object
+kctl wait --for=delete lease/leader -n team-a --timeout=30s >/dev/null
+expect_out "deletionTimestamp" kctl get configmap hold -n team-a -o yaml
+expect_out "Terminating" kctl get ns team-a
+kctl patch configmap hold -n team-a --type=json -p '[{"op":"remove","path":"/metadata/finalizers"}]' >/dev/null
+kctl wait --for=delete ns/team-a --timeout=30s >/dev/null
 expect_out "No resources found" kctl get leases -n team-a
 expect_fail "NotFound|not found" kctl get ns team-a
 

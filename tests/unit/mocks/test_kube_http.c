@@ -1,7 +1,8 @@
 /* test_kube_http.c -- mock-kube over HTTP: auth (token, client certificates),
  * routing, Status errors, the admin faults (conflicts, dropped watches,
- * compaction) and the GKE NEG controller against a fake Compute API that
- * records its calls. */
+ * compaction), the GKE NEG controller against a fake Compute API that
+ * records its calls, and namespace and owner deletion finished by the
+ * controllers' worker thread. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -47,6 +48,7 @@ start_opts(const char *token, const struct cc_mocksrv_opts *base)
         app.ud = &f->k;
         assert_int_equal(cc_mocksrv_start(&o, &app, &f->srv, &d), CC_OK);
         f->k.srv = f->srv;
+        assert_true(kube_gc_start(&f->k, cc_mocksrv_mutex(f->srv)));
         return f;
 }
 
@@ -59,6 +61,7 @@ start(const char *token)
 static void
 stop(struct fixture *f)
 {
+        kube_gc_stop(&f->k);
         kube_gke_stop(&f->k);
         cc_mocksrv_stop(f->srv);
         kube_release(&f->k);
@@ -612,6 +615,91 @@ test_gke_neg(void **state)
         cc_buf_release(&g.log);
 }
 
+/* poll GET path until it answers want (a bound on a hang, not a timing check) */
+static long
+poll_status(struct fixture *f, const char *path, long want)
+{
+        long code = 0;
+        int i;
+
+        for (i = 0; i < 500; i++) {
+                struct timespec ts = { 0, 20 * 1000000L };
+
+                code = call(f, "GET", path, NULL, NULL, 0);
+                if (code == want)
+                        break;
+                nanosleep(&ts, NULL);
+        }
+        return code;
+}
+
+/* deletion over HTTP goes through the controllers' worker thread */
+static void
+test_async_deletion(void **state)
+{
+        struct fixture *f = start(NULL);
+        struct cc_buf b;
+        cJSON *j;
+        char reason[64];
+
+        (void)state;
+        assert_int_equal(
+            call(f, "POST", "/api/v1/namespaces", "{\"metadata\":{\"name\":\"team\"}}", NULL, 0),
+            201);
+        assert_int_equal(call(f, "POST", "/api/v1/namespaces/team/configmaps",
+                              "{\"metadata\":{\"name\":\"held\",\"finalizers\":[\"x/y\"]}}", NULL,
+                              0),
+                         201);
+        assert_int_equal(call(f, "POST", "/api/v1/namespaces/team/configmaps",
+                              "{\"metadata\":{\"name\":\"a\"}}", NULL, 0),
+                         201);
+        /* the DELETE answers 200 with the Terminating Namespace */
+        assert_int_equal(req(f, "DELETE", "/api/v1/namespaces/team", NULL, NULL, NULL, &b), 200);
+        j = cJSON_Parse(cc_buf_str(&b));
+        assert_string_equal(kube_str(j, "kind", NULL), "Namespace");
+        assert_string_equal(kube_str(j, "status", "phase"), "Terminating");
+        cJSON_Delete(j);
+        cc_buf_release(&b);
+        /* the worker empties it but for the held object; creates get 403 */
+        assert_int_equal(poll_status(f, "/api/v1/namespaces/team/configmaps/a", 404), 404);
+        assert_int_equal(call(f, "POST", "/api/v1/namespaces/team/configmaps",
+                              "{\"metadata\":{\"name\":\"b\"}}", reason, sizeof(reason)),
+                         403);
+        assert_string_equal(reason, "Forbidden");
+        assert_int_equal(call(f, "GET", "/api/v1/namespaces/team", NULL, NULL, 0), 200);
+        assert_int_equal(req(f, "PATCH", "/api/v1/namespaces/team/configmaps/held",
+                             "application/merge-patch+json", "{\"metadata\":{\"finalizers\":null}}",
+                             NULL, &b),
+                         200);
+        cc_buf_release(&b);
+        assert_int_equal(poll_status(f, "/api/v1/namespaces/team", 404), 404);
+        /* a Deployment's dependent follows it */
+        assert_int_equal(call(f, "POST", "/apis/apps/v1/namespaces/default/deployments",
+                              "{\"metadata\":{\"name\":\"d\"},\"spec\":{}}", NULL, 0),
+                         201);
+        pthread_mutex_lock(cc_mocksrv_mutex(f->srv));
+        {
+                struct kube_obj *o =
+                    kube_find(&f->k, kube_res_find("apps", "v1", "deployments"), "default", "d");
+                char body[256];
+
+                assert_non_null(o);
+                snprintf(body, sizeof(body),
+                         "{\"metadata\":{\"name\":\"dep\",\"ownerReferences\":[{"
+                         "\"apiVersion\":\"apps/v1\",\"kind\":\"Deployment\",\"name\":\"d\","
+                         "\"uid\":\"%s\"}]}}",
+                         kube_str(o->obj, "metadata", "uid"));
+                pthread_mutex_unlock(cc_mocksrv_mutex(f->srv));
+                assert_int_equal(
+                    call(f, "POST", "/api/v1/namespaces/default/configmaps", body, NULL, 0), 201);
+        }
+        assert_int_equal(
+            call(f, "DELETE", "/apis/apps/v1/namespaces/default/deployments/d", NULL, NULL, 0),
+            200);
+        assert_int_equal(poll_status(f, "/api/v1/namespaces/default/configmaps/dep", 404), 404);
+        stop(f);
+}
+
 int
 main(void)
 {
@@ -620,6 +708,7 @@ main(void)
                 cmocka_unit_test(test_client_certificates),
                 cmocka_unit_test(test_admin_faults),
                 cmocka_unit_test(test_gke_neg),
+                cmocka_unit_test(test_async_deletion),
         };
         int rc;
 

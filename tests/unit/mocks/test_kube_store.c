@@ -1,7 +1,10 @@
 /* test_kube_store.c -- mock-kube's object semantics: resourceVersion and
  * generation rules, status subresource, optimistic concurrency, finalizers,
- * garbage collection, namespaces, server-side apply, and the watch event
- * window with its 410. */
+ * garbage collection (background, foreground, orphan) and namespace
+ * termination run by the controllers' worker thread, server-side apply, and
+ * the watch event window with its 410. */
+#include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -10,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/alloc.h"
 #include "core/buf.h"
@@ -354,14 +358,11 @@ test_kind_defaults(void **state)
 }
 
 static void
-test_finalizers_gc_namespaces(void **state)
+test_finalizers(void **state)
 {
         struct kube *k = setup_kube(100);
         const struct kube_res *cm = res("", "v1", "configmaps");
-        const struct kube_res *ns = res("", "v1", "namespaces");
-        const struct kube_res *dep = res("apps", "v1", "deployments");
         cJSON *out = NULL;
-        char json[512], uid[64];
 
         (void)state;
         /* finalizer pending: object stays with a deletionTimestamp */
@@ -386,76 +387,427 @@ test_finalizers_gc_namespaces(void **state)
         cJSON_Delete(out);
         assert_int_equal(kube_get(k, cm, "default", "f", &out), 404);
         cJSON_Delete(out);
-
-        /* ownerReferences: dependents go with their owner (background GC) */
-        assert_int_equal(
-            create(k, dep, "default", "{\"metadata\":{\"name\":\"d\"},\"spec\":{}}", &out), 201);
-        snprintf(uid, sizeof(uid), "%s", s(out, "metadata", "uid"));
+        /* an unknown propagation policy is refused */
+        assert_int_equal(create(k, cm, "default", "{\"metadata\":{\"name\":\"p\"}}", &out), 201);
         cJSON_Delete(out);
-        snprintf(json, sizeof(json),
-                 "{\"metadata\":{\"name\":\"owned\",\"ownerReferences\":[{\"apiVersion\":"
-                 "\"apps/v1\",\"kind\":\"Deployment\",\"name\":\"d\",\"uid\":\"%s\"}]}}",
-                 uid);
+        assert_int_equal(kube_delete(k, cm, "default", "p", NULL, "Sideways", false, &out), 422);
+        cJSON_Delete(out);
+        teardown_kube(k);
+}
+
+/* --- the controllers, in their worker thread ---------------------------------
+ * The test holds `lk` like a request handler does, so the worker runs only
+ * while the test waits (pthread_cond_timedwait on k->cond releases it): what
+ * a DELETE leaves behind can be looked at before the controllers act. */
+
+static pthread_mutex_t *lk; /* one per test: a failed one leaves its own locked */
+
+static struct kube *
+setup_gc(void)
+{
+        struct kube *k = setup_kube(1000);
+
+        lk = cc_malloc(sizeof(*lk));
+        assert_non_null(lk);
+        pthread_mutex_init(lk, NULL);
+        assert_true(kube_gc_start(k, lk));
+        pthread_mutex_lock(lk);
+        return k;
+}
+
+static void
+teardown_gc(struct kube *k)
+{
+        pthread_mutex_unlock(lk);
+        kube_gc_stop(k);
+        assert_false(k->gc.running);
+        pthread_mutex_destroy(lk);
+        cc_free(lk);
+        lk = NULL;
+        teardown_kube(k);
+}
+
+static void
+deadline(struct timespec *ts)
+{
+        clock_gettime(CLOCK_REALTIME, ts);
+        ts->tv_sec += 10; /* a bound on a hang, not a timing check */
+}
+
+/* wait until getting r/ns/name answers want; returns the last answer */
+static int
+wait_get(struct kube *k, const struct kube_res *r, const char *ns, const char *name, int want)
+{
+        struct timespec until;
+        int rc, w = 0;
+
+        deadline(&until);
+        for (;;) {
+                cJSON *out = NULL;
+
+                rc = kube_get(k, r, ns, name, &out);
+                cJSON_Delete(out);
+                if (rc == want || w == ETIMEDOUT)
+                        return rc;
+                w = pthread_cond_timedwait(&k->cond, lk, &until);
+        }
+}
+
+/* let the worker run two more passes (the second one finds nothing to do) */
+static void
+settle(struct kube *k)
+{
+        struct timespec until;
+        unsigned long target = k->gc.passes + 2;
+        int i;
+
+        /* a pass that changes nothing broadcasts nothing: look every 5 ms */
+        for (i = 0; i < 2000 && k->gc.passes < target; i++) {
+                clock_gettime(CLOCK_REALTIME, &until);
+                until.tv_nsec += 5000000L;
+                if (until.tv_nsec >= 1000000000L) {
+                        until.tv_sec++;
+                        until.tv_nsec -= 1000000000L;
+                }
+                pthread_cond_timedwait(&k->cond, lk, &until);
+        }
+        assert_true(k->gc.passes >= target);
+}
+
+/* the watch events on kind/ns/name after rv, as "MODIFIED,DELETED" */
+static void
+events(const struct kube *k, unsigned long rv, const char *kind, const char *ns, const char *name,
+       char *out, size_t n)
+{
+        static const char *const names[] = { "ADDED", "MODIFIED", "DELETED" };
+        size_t i, len = 0;
+
+        out[0] = 0;
+        for (i = 0; i < k->nevents; i++) {
+                const struct kube_event *e = &k->events[i];
+
+                if (e->rv <= rv || strcmp(e->res->kind, kind) || strcmp(e->ns, ns) ||
+                    strcmp(s(e->obj, "metadata", "name"), name))
+                        continue;
+                len += (size_t)snprintf(out + len, n - len, "%s%s", len ? "," : "", names[e->type]);
+                assert_true(len < n);
+        }
+}
+
+static void
+owner_json(char *out, size_t n, const char *name, const char *uid, bool block, const char *fin)
+{
+        snprintf(out, n,
+                 "{\"metadata\":{\"name\":\"%s\",%s\"ownerReferences\":[{\"apiVersion\":"
+                 "\"apps/v1\",\"kind\":\"Deployment\",\"name\":\"d\",\"uid\":\"%s\"%s}]}}",
+                 name, fin ? fin : "", uid, block ? ",\"blockOwnerDeletion\":true" : "");
+}
+
+static void
+make_owner(struct kube *k, const char *name, char *uid, size_t n)
+{
+        const struct kube_res *dep = res("apps", "v1", "deployments");
+        char json[128];
+        cJSON *out = NULL;
+
+        snprintf(json, sizeof(json), "{\"metadata\":{\"name\":\"%s\"},\"spec\":{}}", name);
+        assert_int_equal(create(k, dep, "default", json, &out), 201);
+        snprintf(uid, n, "%s", s(out, "metadata", "uid"));
+        cJSON_Delete(out);
+}
+
+static void
+test_gc_background(void **state)
+{
+        struct kube *k = setup_gc();
+        const struct kube_res *cm = res("", "v1", "configmaps");
+        const struct kube_res *dep = res("apps", "v1", "deployments");
+        cJSON *out = NULL;
+        char json[512], uid[64], uid2[64], ev[128];
+        unsigned long rv;
+
+        (void)state;
+        make_owner(k, "d", uid, sizeof(uid));
+        owner_json(json, sizeof(json), "owned", uid, false, NULL);
+        assert_int_equal(create(k, cm, "default", json, &out), 201);
+        cJSON_Delete(out);
+        owner_json(json, sizeof(json), "held", uid, false, "\"finalizers\":[\"x/y\"],");
         assert_int_equal(create(k, cm, "default", json, &out), 201);
         cJSON_Delete(out);
         snprintf(json, sizeof(json),
                  "{\"metadata\":{\"name\":\"two-owners\",\"ownerReferences\":[{\"uid\":\"%s\"},"
                  "{\"uid\":\"%s\"}]}}",
-                 uid, "still-alive-uid");
+                 uid, "never-existed-uid");
         assert_int_equal(create(k, cm, "default", json, &out), 201);
         cJSON_Delete(out);
+        make_owner(k, "other", uid2, sizeof(uid2)); /* a live second owner */
+        snprintf(json, sizeof(json),
+                 "{\"metadata\":{\"name\":\"shared\",\"ownerReferences\":[{\"uid\":\"%s\"},"
+                 "{\"uid\":\"%s\"}]}}",
+                 uid, uid2);
+        assert_int_equal(create(k, cm, "default", json, &out), 201);
+        cJSON_Delete(out);
+        settle(k);
+        rv = kube_current_rv(k);
+
+        /* the owner goes at once (Status with its uid); dependents are still there */
         assert_int_equal(kube_delete(k, dep, "default", "d", NULL, NULL, false, &out), 200);
         assert_string_equal(s(out, "status", NULL), "Success");
         assert_string_equal(s(cJSON_GetObjectItemCaseSensitive(out, "details"), "uid", NULL), uid);
         cJSON_Delete(out);
-        assert_int_equal(kube_get(k, cm, "default", "owned", &out), 404);
+        assert_int_equal(kube_get(k, dep, "default", "d", &out), 404);
         cJSON_Delete(out);
-        /* an owner that does not exist counts as gone too */
-        assert_int_equal(kube_get(k, cm, "default", "two-owners", &out), 404);
+        assert_int_equal(kube_get(k, cm, "default", "owned", &out), 200);
         cJSON_Delete(out);
+        /* ...then the garbage collector deletes them */
+        assert_int_equal(wait_get(k, cm, "default", "owned", 404), 404);
+        /* an owner that never existed counts as gone too */
+        assert_int_equal(wait_get(k, cm, "default", "two-owners", 404), 404);
+        events(k, rv, "ConfigMap", "default", "owned", ev, sizeof(ev));
+        assert_string_equal(ev, "DELETED");
+        /* a dependent with a finalizer is only marked */
+        settle(k);
+        assert_int_equal(kube_get(k, cm, "default", "held", &out), 200);
+        assert_true(s(out, "metadata", "deletionTimestamp")[0] != 0);
+        cJSON_Delete(out);
+        /* one live owner keeps a dependent */
+        assert_int_equal(kube_get(k, cm, "default", "shared", &out), 200);
+        cJSON_Delete(out);
+        assert_int_equal(kube_delete(k, dep, "default", "other", NULL, "Background", false, &out),
+                         200);
+        cJSON_Delete(out);
+        assert_int_equal(wait_get(k, cm, "default", "shared", 404), 404);
+        teardown_gc(k);
+}
 
-        /* Orphan: the dependent stays, without the reference */
-        assert_int_equal(
-            create(k, dep, "default", "{\"metadata\":{\"name\":\"d2\"},\"spec\":{}}", &out), 201);
-        snprintf(uid, sizeof(uid), "%s", s(out, "metadata", "uid"));
-        cJSON_Delete(out);
-        snprintf(json, sizeof(json),
-                 "{\"metadata\":{\"name\":\"orphan\",\"ownerReferences\":[{\"uid\":\"%s\"}]}}",
-                 uid);
+static void
+test_gc_foreground(void **state)
+{
+        struct kube *k = setup_gc();
+        const struct kube_res *cm = res("", "v1", "configmaps");
+        const struct kube_res *dep = res("apps", "v1", "deployments");
+        cJSON *out = NULL;
+        char json[512], uid[64], ev[128];
+        unsigned long rv;
+
+        (void)state;
+        make_owner(k, "d", uid, sizeof(uid));
+        owner_json(json, sizeof(json), "blocker", uid, true, "\"finalizers\":[\"x/y\"],");
         assert_int_equal(create(k, cm, "default", json, &out), 201);
         cJSON_Delete(out);
-        assert_int_equal(kube_delete(k, dep, "default", "d2", NULL, "Orphan", false, &out), 200);
+        owner_json(json, sizeof(json), "plain", uid, false, NULL);
+        assert_int_equal(create(k, cm, "default", json, &out), 201);
         cJSON_Delete(out);
+        settle(k);
+        rv = kube_current_rv(k);
+
+        /* the owner stays, deleting, with the foregroundDeletion finalizer */
+        assert_int_equal(kube_delete(k, dep, "default", "d", NULL, "Foreground", false, &out), 200);
+        assert_string_equal(s(out, "kind", NULL), "Deployment");
+        assert_true(s(out, "metadata", "deletionTimestamp")[0] != 0);
+        assert_string_equal(
+            cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(
+                                   cJSON_GetObjectItemCaseSensitive(out, "metadata"), "finalizers"),
+                               0)
+                ->valuestring,
+            "foregroundDeletion");
+        cJSON_Delete(out);
+        /* its dependents are deleted; the blocking one is held by its finalizer */
+        assert_int_equal(wait_get(k, cm, "default", "plain", 404), 404);
+        settle(k);
+        assert_int_equal(kube_get(k, cm, "default", "blocker", &out), 200);
+        assert_true(s(out, "metadata", "deletionTimestamp")[0] != 0);
+        cJSON_Delete(out);
+        assert_int_equal(kube_get(k, dep, "default", "d", &out), 200);
+        cJSON_Delete(out);
+        /* once the blocking dependent is gone, the owner goes */
+        assert_int_equal(patch(k, cm, "default", "blocker", "application/merge-patch+json", "",
+                               "{\"metadata\":{\"finalizers\":null}}", &out),
+                         200);
+        cJSON_Delete(out);
+        assert_int_equal(wait_get(k, dep, "default", "d", 404), 404);
+        events(k, rv, "Deployment", "default", "d", ev, sizeof(ev));
+        assert_string_equal(ev, "MODIFIED,DELETED");
+
+        /* a non-blocking dependent does not hold its owner */
+        make_owner(k, "d2", uid, sizeof(uid));
+        owner_json(json, sizeof(json), "loose", uid, false, "\"finalizers\":[\"x/y\"],");
+        assert_int_equal(create(k, cm, "default", json, &out), 201);
+        cJSON_Delete(out);
+        assert_int_equal(kube_delete(k, dep, "default", "d2", NULL, "Foreground", false, &out),
+                         200);
+        cJSON_Delete(out);
+        assert_int_equal(wait_get(k, dep, "default", "d2", 404), 404);
+        assert_int_equal(kube_get(k, cm, "default", "loose", &out), 200);
+        assert_true(s(out, "metadata", "deletionTimestamp")[0] != 0);
+        cJSON_Delete(out);
+        teardown_gc(k);
+}
+
+static void
+test_gc_orphan(void **state)
+{
+        struct kube *k = setup_gc();
+        const struct kube_res *cm = res("", "v1", "configmaps");
+        const struct kube_res *dep = res("apps", "v1", "deployments");
+        cJSON *out = NULL;
+        char json[512], uid[64], ev[128];
+        unsigned long rv;
+
+        (void)state;
+        make_owner(k, "d", uid, sizeof(uid));
+        owner_json(json, sizeof(json), "orphan", uid, true, NULL);
+        assert_int_equal(create(k, cm, "default", json, &out), 201);
+        cJSON_Delete(out);
+        settle(k);
+        rv = kube_current_rv(k);
+        /* the owner is marked with the orphan finalizer... */
+        assert_int_equal(kube_delete(k, dep, "default", "d", NULL, "Orphan", false, &out), 200);
+        assert_true(s(out, "metadata", "deletionTimestamp")[0] != 0);
+        assert_string_equal(
+            cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(
+                                   cJSON_GetObjectItemCaseSensitive(out, "metadata"), "finalizers"),
+                               0)
+                ->valuestring,
+            "orphan");
+        cJSON_Delete(out);
+        /* ...and goes once its dependent no longer names it; the dependent stays */
+        assert_int_equal(wait_get(k, dep, "default", "d", 404), 404);
+        settle(k);
         assert_int_equal(kube_get(k, cm, "default", "orphan", &out), 200);
         assert_null(cJSON_GetObjectItemCaseSensitive(
             cJSON_GetObjectItemCaseSensitive(out, "metadata"), "ownerReferences"));
+        assert_null(kube_str(out, "metadata", "deletionTimestamp"));
         cJSON_Delete(out);
+        events(k, rv, "ConfigMap", "default", "orphan", ev, sizeof(ev));
+        assert_string_equal(ev, "MODIFIED");
+        events(k, rv, "Deployment", "default", "d", ev, sizeof(ev));
+        assert_string_equal(ev, "MODIFIED,DELETED");
 
-        /* namespace deletion cascades; creates meanwhile get 403 */
+        /* orphanDependents: true in the DeleteOptions body means the same */
+        make_owner(k, "d2", uid, sizeof(uid));
+        owner_json(json, sizeof(json), "orphan2", uid, false, NULL);
+        assert_int_equal(create(k, cm, "default", json, &out), 201);
+        cJSON_Delete(out);
+        {
+                cJSON *opts = cJSON_Parse("{\"orphanDependents\":true}");
+
+                assert_int_equal(kube_delete(k, dep, "default", "d2", opts, NULL, false, &out),
+                                 200);
+                cJSON_Delete(opts);
+                cJSON_Delete(out);
+        }
+        assert_int_equal(wait_get(k, dep, "default", "d2", 404), 404);
+        settle(k);
+        assert_int_equal(kube_get(k, cm, "default", "orphan2", &out), 200);
+        cJSON_Delete(out);
+        teardown_gc(k);
+}
+
+static void
+test_namespace_termination(void **state)
+{
+        struct kube *k = setup_gc();
+        const struct kube_res *cm = res("", "v1", "configmaps");
+        const struct kube_res *ns = res("", "v1", "namespaces");
+        const struct kube_res *gw = res(GW, "v1", "gateways");
+        const cJSON *cause;
+        cJSON *out = NULL;
+        char ev[128];
+        unsigned long rv;
+
+        (void)state;
         assert_int_equal(create(k, ns, "", "{\"metadata\":{\"name\":\"team\"}}", &out), 201);
         cJSON_Delete(out);
         assert_int_equal(create(k, cm, "team", "{\"metadata\":{\"name\":\"a\"}}", &out), 201);
+        cJSON_Delete(out);
+        assert_int_equal(create(k, gw, "team", gw_json, &out), 201);
         cJSON_Delete(out);
         assert_int_equal(create(k, cm, "team",
                                 "{\"metadata\":{\"name\":\"held\",\"finalizers\":[\"x/y\"]}}",
                                 &out),
                          201);
         cJSON_Delete(out);
+        settle(k);
+        rv = kube_current_rv(k);
+
+        /* the DELETE answers with the Terminating namespace; contents still there */
         assert_int_equal(kube_delete(k, ns, "", "team", NULL, NULL, false, &out), 200);
+        assert_string_equal(s(out, "kind", NULL), "Namespace");
         assert_string_equal(s(out, "status", "phase"), "Terminating");
+        assert_true(s(out, "metadata", "deletionTimestamp")[0] != 0);
+        assert_string_equal(
+            cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(
+                                   cJSON_GetObjectItemCaseSensitive(out, "spec"), "finalizers"),
+                               0)
+                ->valuestring,
+            "kubernetes");
         cJSON_Delete(out);
-        assert_int_equal(kube_get(k, cm, "team", "a", &out), 404);
+        assert_int_equal(kube_get(k, cm, "team", "a", &out), 200);
         cJSON_Delete(out);
+        /* deleting the contents now succeeds, as on a real cluster */
+        assert_int_equal(kube_delete(k, cm, "team", "a", NULL, NULL, false, &out), 200);
+        cJSON_Delete(out);
+        /* creates inside are forbidden, with the apiserver's cause */
         assert_int_equal(create(k, cm, "team", "{\"metadata\":{\"name\":\"b\"}}", &out), 403);
         assert_string_equal(reason(out), "Forbidden");
+        assert_string_equal(s(out, "message", NULL),
+                            "configmaps \"b\" is forbidden: unable to create new content in "
+                            "namespace team because it is being terminated");
+        cause = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(
+                                       cJSON_GetObjectItemCaseSensitive(out, "details"), "causes"),
+                                   0);
+        assert_string_equal(s(cause, "reason", NULL), "NamespaceTerminating");
+        assert_string_equal(s(cause, "message", NULL), "namespace team is being terminated");
+        assert_string_equal(s(cause, "field", NULL), "metadata.namespace");
         cJSON_Delete(out);
+
+        /* the namespace controller empties it; the held object waits */
+        assert_int_equal(wait_get(k, gw, "team", "gw", 404), 404);
+        settle(k);
+        assert_int_equal(kube_get(k, cm, "team", "held", &out), 200);
+        assert_true(s(out, "metadata", "deletionTimestamp")[0] != 0);
+        cJSON_Delete(out);
+        assert_int_equal(kube_get(k, ns, "", "team", &out), 200);
+        assert_string_equal(s(out, "status", "phase"), "Terminating");
+        cJSON_Delete(out);
+        /* ...and the namespace goes once empty */
         assert_int_equal(patch(k, cm, "team", "held", "application/json-patch+json", "",
                                "[{\"op\":\"remove\",\"path\":\"/metadata/finalizers\"}]", &out),
                          200);
         cJSON_Delete(out);
-        assert_int_equal(kube_get(k, ns, "", "team", &out), 404);
+        assert_int_equal(wait_get(k, ns, "", "team", 404), 404);
+        events(k, rv, "Namespace", "", "team", ev, sizeof(ev));
+        assert_string_equal(ev, "MODIFIED,DELETED");
+        events(k, rv, "Gateway", "team", "gw", ev, sizeof(ev));
+        assert_string_equal(ev, "DELETED");
+        events(k, rv, "ConfigMap", "team", "held", ev, sizeof(ev));
+        assert_string_equal(ev, "MODIFIED,DELETED");
+
+        /* the controller waits out its grace period before emptying one */
+        k->cfg.ns_grace_ms = 600000;
+        assert_int_equal(create(k, ns, "", "{\"metadata\":{\"name\":\"slow\"}}", &out), 201);
         cJSON_Delete(out);
-        teardown_kube(k);
+        assert_int_equal(create(k, cm, "slow", "{\"metadata\":{\"name\":\"a\"}}", &out), 201);
+        cJSON_Delete(out);
+        assert_int_equal(kube_delete(k, ns, "", "slow", NULL, NULL, false, &out), 200);
+        cJSON_Delete(out);
+        settle(k);
+        assert_int_equal(kube_get(k, cm, "slow", "a", &out), 200);
+        cJSON_Delete(out);
+        k->cfg.ns_grace_ms = 0;
+        assert_int_equal(wait_get(k, ns, "", "slow", 404), 404);
+        assert_int_equal(kube_get(k, cm, "slow", "a", &out), 404);
+        cJSON_Delete(out);
+
+        /* an empty namespace goes too; a new one of the same name is a new object */
+        assert_int_equal(create(k, ns, "", "{\"metadata\":{\"name\":\"team\"}}", &out), 201);
+        cJSON_Delete(out);
+        assert_int_equal(kube_delete(k, ns, "", "team", NULL, NULL, false, &out), 200);
+        assert_string_equal(s(out, "status", "phase"), "Terminating");
+        cJSON_Delete(out);
+        assert_int_equal(wait_get(k, ns, "", "team", 404), 404);
+        teardown_gc(k);
 }
 
 static void
@@ -729,7 +1081,11 @@ main(void)
                 cmocka_unit_test(test_create_and_rv),
                 cmocka_unit_test(test_update_generation_status),
                 cmocka_unit_test(test_kind_defaults),
-                cmocka_unit_test(test_finalizers_gc_namespaces),
+                cmocka_unit_test(test_finalizers),
+                cmocka_unit_test(test_gc_background),
+                cmocka_unit_test(test_gc_foreground),
+                cmocka_unit_test(test_gc_orphan),
+                cmocka_unit_test(test_namespace_termination),
                 cmocka_unit_test(test_list_pagination),
                 cmocka_unit_test(test_watch_window),
                 cmocka_unit_test(test_server_side_apply),
