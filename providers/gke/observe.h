@@ -91,7 +91,9 @@ struct cc_gke_scope {
         const char *project;
         const char *fleet;
         const char *dns_zone;      /* NULL = no DNS */
-        const char *const *owners; /* destroy scope: only these owners' orphans; NULL = fleet */
+        const char *const *owners; /* destroy scope: only these owners' orphans; NULL = fleet.
+                                    * Borrowed, and kept until the observe callback fired:
+                                    * it must outlive the call (not a stack array) */
         size_t nowners;
 };
 
