@@ -101,7 +101,6 @@ COND='any(.type == $t and .status == $s and .reason == $r and .observedGeneratio
 # Its Programmed condition must then be reported at the current generation;
 # each such check is counted and listed at the end.
 PROG_RELAXED=()
-KNOWN=() # upstream expectations not met, by a known cloud-stage bug
 cloud_prog() {
 	local why
 	[ "$2" = Programmed ] && [ "$3" = True ] || return 1
@@ -305,15 +304,7 @@ c_modify_listeners() {
 	A gateway-remove-listener http 1
 	NOL gateway-remove-listener https
 	AP gateway-add-listener
-	G gateway-remove-listener Accepted True Accepted
-	# known bug, not Programmed=True: once its HTTP listener's redirect url
-	# map is gone from the desired state, the walk deletes it while the HTTP
-	# proxy still uses it and never converges (first seen for a Gateway
-	# that had been programmed with the HTTPS listener)
-	KNOWN+=("GatewayModifyListeners [$CLS]: gateway gateway-remove-listener Programmed not required (redirect url map deleted while the HTTP proxy uses it)")
-	wait_jq "gateway gateway-remove-listener: Programmed reported at generation 2" gateway \
-		"$INFRA" gateway-remove-listener 'any(.status.conditions[]?; .type == "Programmed" and
-		  .observedGeneration == 2)'
+	AP gateway-remove-listener
 }
 c_invalid_parameters_ref() {
 	G gateway-invalid-parameters-ref Accepted False InvalidParameters
@@ -512,7 +503,6 @@ echo "out of scope: GatewayStaticAddresses after step 1; every data-plane (traff
 kctl_report
 echo "Programmed=True not reachable through mock-gcp, checked as reported at the generation (${#PROG_RELAXED[@]}):"
 printf '  %s\n' "${PROG_RELAXED[@]}"
-[ "${#KNOWN[@]}" = 0 ] || printf 'known bug: %s\n' "${KNOWN[@]}"
 echo "conformance: $PASSED passed out of $TOTAL ($((TOTAL / 2)) upstream tests x 2 classes: istio+gke, GatewayClass $OUR_CLASS; $((t1 - t0)) s)"
 if [ "$PASSED" != "$TOTAL" ]; then
 	printf 'FAILED: %s\n' "${FAILURES[@]}" >&2
