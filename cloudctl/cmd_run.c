@@ -800,6 +800,8 @@ pass_step_done(struct pass *p)
 
 static void start_cloud(struct pass *p);
 
+static void apply_gateway(struct pass *p);
+
 static void
 finalizer_done(struct cc_kube_op *op, cc_err rc, struct cc_kube_result *res, void *ud)
 {
@@ -826,7 +828,7 @@ finalizer_done(struct cc_kube_op *op, cc_err rc, struct cc_kube_result *res, voi
                 pass_step_done(p);
                 return;
         }
-        start_cloud(p);
+        apply_gateway(p);
 }
 
 /* merge patch of metadata.finalizers with ours added or removed, guarded by
@@ -1135,9 +1137,16 @@ translate_and_observe(struct pass *p)
                 return;
         }
         if (cc_gke_translate(&s, &p->ig->lb, &p->graph, &d)) {
+                /* the spec cannot become a load balancer: no cloud change,
+                 * the status says why (a spec change queues the Gateway) */
                 CC_ERROR(COMP, "cannot translate", CC_S("gw", p->key + 3),
                          CC_S("error", d.message));
-                p->failed = true;
+                if (d.code != CC_INVAL)
+                        p->failed = true;
+                p->prog.state = CC_GW_PROG_INVALID;
+                snprintf(p->prog_msg, sizeof(p->prog_msg), "%s", d.message);
+                p->prog.message = p->prog_msg;
+                write_statuses(p);
                 pass_step_done(p);
                 return;
         }
@@ -1225,6 +1234,31 @@ start_cloud(struct pass *p)
         }
 }
 
+/* a served Gateway with our finalizer: to the cloud, or, when it is invalid
+ * (no input), no cloud change (its resources, if any, stay) and the status
+ * says why */
+static void
+apply_gateway(struct pass *p)
+{
+        struct ctl *c = p->c;
+        char prefix[600];
+        size_t i;
+
+        if (p->ig) {
+                start_cloud(p);
+                return;
+        }
+        snprintf(prefix, sizeof(prefix), "gateway '%s/%s'", p->ns, p->name);
+        p->prog.state = CC_GW_PROG_INVALID;
+        for (i = 0; i < c->in.errors.n; i++)
+                if (!strncmp(c->in.errors.v[i], prefix, strlen(prefix))) {
+                        snprintf(p->prog_msg, sizeof(p->prog_msg), "%s", c->in.errors.v[i]);
+                        p->prog.message = p->prog_msg;
+                }
+        write_statuses(p);
+        pass_step_done(p);
+}
+
 /* --- passes ------------------------------------------------------------------- */
 
 static void
@@ -1280,23 +1314,7 @@ gateway_pass(struct pass *p)
                 }
                 return; /* finalizer_done goes on */
         }
-        if (!p->ig) {
-                /* invalid: no cloud change (its resources, if any, stay);
-                 * the status says why */
-                char prefix[600];
-
-                snprintf(prefix, sizeof(prefix), "gateway '%s/%s'", p->ns, p->name);
-                p->prog.state = CC_GW_PROG_INVALID;
-                for (i = 0; i < c->in.errors.n; i++)
-                        if (!strncmp(c->in.errors.v[i], prefix, strlen(prefix))) {
-                                snprintf(p->prog_msg, sizeof(p->prog_msg), "%s", c->in.errors.v[i]);
-                                p->prog.message = p->prog_msg;
-                        }
-                write_statuses(p);
-                pass_step_done(p);
-                return;
-        }
-        start_cloud(p);
+        apply_gateway(p);
 }
 
 static void

@@ -61,7 +61,7 @@ cc_gke_exec_release(struct cc_gke_exec *x)
 static void
 fresh_id(struct job *j, const char *what, const cJSON *body)
 {
-        char salt[128];
+        char salt[400];
         int k;
 
         for (k = 0; k < 100; k++) {
@@ -508,7 +508,7 @@ static void
 compute_sub(struct job *j)
 {
         const cJSON *des = j->n->desired, *obs = j->n->observed;
-        char path[PATHMAX + 128], salt[32];
+        char path[PATHMAX + 128], salt[320];
         const char *method = "POST";
         cJSON *body = NULL;
         const char *fp;
@@ -563,7 +563,13 @@ compute_sub(struct job *j)
                 job_fail(j, CC_NOMEM, "out of memory");
                 return;
         }
-        snprintf(salt, sizeof(salt), "update%d", (int)j->subs[j->sub]);
+        /* the same change to another incarnation of the resource (deleted
+         * and made again) or to this one after it changed (a revert) is a
+         * new request: the API would answer a repeated id with the old
+         * operation and change nothing */
+        snprintf(salt, sizeof(salt), "update%d/%s/%s", (int)j->subs[j->sub],
+                 jstr(obs, "id") ? jstr(obs, "id") : "",
+                 jstr(obs, "fingerprint") ? jstr(obs, "fingerprint") : "");
         fresh_id(j, salt, body);
         {
                 size_t len = strlen(path);

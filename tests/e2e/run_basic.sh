@@ -5,7 +5,9 @@
 # address, the route Accepted; another class's Gateway is never touched; a
 # converged controller makes no mutating cloud call across drift checks; a
 # hostname edit moves certificates and DNS but keeps the address; a kill -9
-# mid-creation and a restart converge without duplicates; deleting the
+# mid-creation and a restart converge without duplicates; invalid Gateways
+# (a rejected listener, one the translator refuses) get Programmed=False/
+# Invalid and do not stop the controller; deleting the
 # Gateways removes their cloud resources and then the finalizer.
 source "$(dirname "$0")/lib.sh"
 
@@ -77,6 +79,41 @@ gw_json internal | jq -e '(.metadata.finalizers // []) == [] and
   ([.status.conditions[] | select(.type == "Accepted")][0].reason == "Pending")' >/dev/null ||
 	fail "foreign gateway touched: $(gw_json internal | jq -c .)"
 check "other class untouched"
+
+# invalid Gateways get a status and leave the controller running: one whose
+# only listener is rejected (the pass after the finalizer used to crash),
+# one the translator refuses (it used to be retried without a status)
+cat >"$INTEROP_TMP/bad.yaml" <<'YAML'
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {name: bad-proto, namespace: shop}
+spec:
+  gatewayClassName: istio+gke
+  listeners:
+    - {name: tcp, protocol: TCP, port: 9000}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {name: no-host, namespace: shop}
+spec:
+  gatewayClassName: istio+gke
+  listeners:
+    - {name: https, protocol: HTTPS, port: 443, tls: {certificateRefs: [{name: web-cert}]}}
+YAML
+kctl apply -f "$INTEROP_TMP/bad.yaml" >/dev/null
+cond_of() { # NAME TYPE STATUS REASON [MESSAGE-PART]
+	gw_json "$1" | jq -e --arg t "$2" --arg s "$3" --arg r "$4" --arg m "${5:-}" '
+	  any(.status.conditions[]?; .type == $t and .status == $s and .reason == $r and
+	      (.message | contains($m)))'
+}
+until_ok "bad-proto: Accepted=False/ListenersNotValid" cond_of bad-proto Accepted False ListenersNotValid
+until_ok "bad-proto: Programmed=False/Invalid" cond_of bad-proto Programmed False Invalid
+until_ok "no-host: Programmed=False/Invalid, the translator's reason" \
+	cond_of no-host Programmed False Invalid "needs a hostname"
+kill -0 "$CTL" || fail "the controller exited"
+kctl delete -f "$INTEROP_TMP/bad.yaml" --wait=false >/dev/null
+until_ok "invalid gateways deleted (finalizer removed)" bash -c \
+	"! kubectl --kubeconfig '$KUBECONFIG_FILE' get gateway bad-proto no-host -n shop -o name 2>/dev/null | grep -q ."
 # kubectl's printer columns show the address and PROGRAMMED
 kctl get gateway web -n shop | grep -Eq "web +istio\+gke +$ip +True" || fail "kubectl get gateway: $(kctl get gateway web -n shop)"
 check "kubectl get gateway shows the address"
