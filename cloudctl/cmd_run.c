@@ -799,6 +799,7 @@ pass_step_done(struct pass *p)
 /* --- finalizer ------------------------------------------------------------ */
 
 static void start_cloud(struct pass *p);
+static void apply_gateway(struct pass *p);
 
 static void
 finalizer_done(struct cc_kube_op *op, cc_err rc, struct cc_kube_result *res, void *ud)
@@ -826,7 +827,7 @@ finalizer_done(struct cc_kube_op *op, cc_err rc, struct cc_kube_result *res, voi
                 pass_step_done(p);
                 return;
         }
-        start_cloud(p);
+        apply_gateway(p);
 }
 
 /* merge patch of metadata.finalizers with ours added or removed, guarded by
@@ -1225,6 +1226,33 @@ start_cloud(struct pass *p)
         }
 }
 
+/* a served Gateway with our finalizer: to the cloud, or, when it is invalid
+ * (not translated), only its status */
+static void
+apply_gateway(struct pass *p)
+{
+        struct ctl *c = p->c;
+        size_t i;
+
+        if (!p->ig) {
+                /* invalid: no cloud change (its resources, if any, stay);
+                 * the status says why */
+                char prefix[600];
+
+                snprintf(prefix, sizeof(prefix), "gateway '%s/%s'", p->ns, p->name);
+                p->prog.state = CC_GW_PROG_INVALID;
+                for (i = 0; i < c->in.errors.n; i++)
+                        if (!strncmp(c->in.errors.v[i], prefix, strlen(prefix))) {
+                                snprintf(p->prog_msg, sizeof(p->prog_msg), "%s", c->in.errors.v[i]);
+                                p->prog.message = p->prog_msg;
+                        }
+                write_statuses(p);
+                pass_step_done(p);
+                return;
+        }
+        start_cloud(p);
+}
+
 /* --- passes ------------------------------------------------------------------- */
 
 static void
@@ -1280,23 +1308,7 @@ gateway_pass(struct pass *p)
                 }
                 return; /* finalizer_done goes on */
         }
-        if (!p->ig) {
-                /* invalid: no cloud change (its resources, if any, stay);
-                 * the status says why */
-                char prefix[600];
-
-                snprintf(prefix, sizeof(prefix), "gateway '%s/%s'", p->ns, p->name);
-                p->prog.state = CC_GW_PROG_INVALID;
-                for (i = 0; i < c->in.errors.n; i++)
-                        if (!strncmp(c->in.errors.v[i], prefix, strlen(prefix))) {
-                                snprintf(p->prog_msg, sizeof(p->prog_msg), "%s", c->in.errors.v[i]);
-                                p->prog.message = p->prog_msg;
-                        }
-                write_statuses(p);
-                pass_step_done(p);
-                return;
-        }
-        start_cloud(p);
+        apply_gateway(p);
 }
 
 static void
