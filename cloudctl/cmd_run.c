@@ -25,8 +25,12 @@
  *   finalizer: observe with a fresh list (scope = its owner) -> plan ->
  *   walk the deletes -> queue again; a pass whose fresh list finds nothing
  *   left removes the finalizer (so "gone" is verified, not assumed).
- * A failed pass is retried with the key's exponential backoff.  The drift
- * check (--resync) marks the cache for one fresh list and queues every key.
+ * A failed pass is retried with the key's exponential backoff.  A pass that
+ * ends with a cloud stage still pending (a certificate not ACTIVE, no
+ * address yet) queues its Gateway again after 1 s, 2 s, 4 s ... (cap 30 s),
+ * and those passes list the cloud afresh, so a certificate turning ACTIVE
+ * shows without waiting for the drift check.  The drift check (--resync)
+ * marks the cache for one fresh list and queues every key.
  *
  * Stopping: SIGINT/SIGTERM stop the elector first (a leader releases its
  * Lease), then the loop; a second signal stops the loop at once.
@@ -34,6 +38,7 @@
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,6 +58,7 @@
 #include "core/http.h"
 #include "core/log.h"
 #include "core/loop.h"
+#include "core/map.h"
 #include "core/plan.h"
 #include "core/walk.h"
 #include "kube/client.h"
@@ -66,11 +72,16 @@
 #include "providers/gke/observe.h"
 #include "core/banned.h"
 
-#define COMP            "controller"
-#define FINALIZER       "cloudctl.dev/cloud-resources"
-#define COND_CERTS      "cloudctl.dev/CertificatesReady"
-#define COND_DNS        "cloudctl.dev/DNSReady"
-#define COND_BACKND     "cloudctl.dev/BackendsReady"
+#define COMP        "controller"
+#define FINALIZER   "cloudctl.dev/cloud-resources"
+#define COND_CERTS  "cloudctl.dev/CertificatesReady"
+#define COND_DNS    "cloudctl.dev/DNSReady"
+#define COND_BACKND "cloudctl.dev/BackendsReady"
+
+/* a Gateway whose cloud stage is pending is looked at again after
+ * PENDING_BASE_MS * 2^(n-1), at most PENDING_CAP_MS */
+#define PENDING_BASE_MS 1000u
+#define PENDING_CAP_MS  30000u
 #define MAX_WRITE_TRIES 4
 
 enum inf_kind {
@@ -160,6 +171,9 @@ struct ctl {
         struct cc_inputs in;
         struct cc_gw_serve serve;
         bool relist; /* the next cloud pass lists instead of using the cache */
+        /* gateway keys whose cloud stage was pending at the end of their
+         * last pass -> (void *)(uintptr_t)passes in a row so (>= 1) */
+        struct cc_map pending;
         /* NEG zones, kept between passes */
         struct cc_strv neg_known;
         struct cc_gke_negs_result negs;
@@ -763,6 +777,54 @@ wq_timer_fired(struct cc_timer *t, void *ud)
         kick(c);
 }
 
+/* true when the Gateway's cloud stage is not finished although nothing
+ * failed: a certificate not ACTIVE yet, or no address / forwarding rule */
+static bool
+stage_pending(const struct pass *p)
+{
+        size_t i;
+
+        if (p->is_class || p->mode != PASS_APPLY || !p->ig || !p->obj)
+                return false;
+        if (p->prog.state == CC_GW_PROG_NO_ADDRESS)
+                return true;
+        for (i = 0; i < p->graph.n; i++) {
+                const struct cc_node *n = p->graph.nodes[i];
+                const char *st;
+
+                if (!n->desired || n->kind != &cc_gke_kind_certificate || !node_of(p, n))
+                        continue;
+                st = jstr(n->observed, "managed", "state");
+                if (!st || strcmp(st, "ACTIVE"))
+                        return true;
+        }
+        return false;
+}
+
+/* a successful pass: a pending Gateway is queued again with its bounded
+ * backoff, a finished one forgets its count */
+static void
+requeue_pending(struct pass *p)
+{
+        struct ctl *c = p->c;
+        uintptr_t n = (uintptr_t)cc_map_get(&c->pending, p->key);
+        uint64_t delay = PENDING_CAP_MS;
+
+        if (!stage_pending(p)) {
+                cc_map_del(&c->pending, p->key);
+                return;
+        }
+        if (n < 16)
+                n++;
+        if (n <= 6 && (PENDING_BASE_MS << (n - 1)) < PENDING_CAP_MS)
+                delay = PENDING_BASE_MS << (n - 1);
+        if (cc_map_put(&c->pending, p->key, (void *)n) != CC_OK)
+                return; /* the drift check will look again */
+        CC_DEBUG(COMP, "cloud stage pending, looking again", CC_S("item", p->key),
+                 CC_U("after_ms", delay));
+        cc_wq_add_after(&c->wq, p->key, cc_loop_now_ms(&c->loop) + delay);
+}
+
 /* the pass ended: requeue or forget, then take the next key */
 static void
 pass_end(struct pass *p)
@@ -780,6 +842,8 @@ pass_end(struct pass *p)
                 cc_wq_forget(&c->wq, p->key);
                 if (p->requeue)
                         cc_wq_add(&c->wq, p->key);
+                else
+                        requeue_pending(p);
         }
         cc_wq_done(&c->wq, p->key);
         pass_free(p);
@@ -1075,8 +1139,10 @@ start_observe(struct pass *p)
         oo.scope.owners = p->owners;
         oo.scope.nowners = 1;
         /* a destroy verifies against a fresh list; applies use the warm cache
-         * except on the first pass after a drift check */
-        oo.use_cache = p->mode == PASS_APPLY && c->cache.warm && !c->relist;
+         * except on the first pass after a drift check and while the
+         * Gateway's stage is pending (its certificates change state) */
+        oo.use_cache = p->mode == PASS_APPLY && c->cache.warm && !c->relist &&
+                       !cc_map_get(&c->pending, p->key);
         if (!oo.use_cache)
                 c->relist = false;
         p->observing = true;
@@ -1628,6 +1694,7 @@ teardown(struct ctl *c)
         cc_strv_release(&c->neg_known);
         cc_gke_exec_release(&c->exec);
         cc_gke_cache_release(&c->cache);
+        cc_map_release(&c->pending);
         cc_cloud_release(&c->cloud);
         if (c->http_ok)
                 cc_http_release(&c->http);
