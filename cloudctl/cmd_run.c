@@ -28,8 +28,9 @@
  * A failed pass is retried with the key's exponential backoff.  A pass that
  * ends with a cloud stage still pending (a certificate not ACTIVE, no
  * address yet) queues its Gateway again after 1 s, 2 s, 4 s ... (cap 30 s),
- * and those passes list the cloud afresh, so a certificate turning ACTIVE
- * shows without waiting for the drift check.  The drift check (--resync)
+ * and those passes list the cloud afresh (at most one fresh list per 5 s in
+ * all), so a certificate turning ACTIVE shows without waiting for the drift
+ * check.  The drift check (--resync)
  * marks the cache for one fresh list and queues every key.
  *
  * Stopping: SIGINT/SIGTERM stop the elector first (a leader releases its
@@ -77,12 +78,16 @@
 #define COND_CERTS  "cloudctl.dev/CertificatesReady"
 #define COND_DNS    "cloudctl.dev/DNSReady"
 #define COND_BACKND "cloudctl.dev/BackendsReady"
+#define COND_LB     "cloudctl.dev/LoadBalancerReady"
 
 /* a Gateway whose cloud stage is pending is looked at again after
  * PENDING_BASE_MS * 2^(n-1), at most PENDING_CAP_MS */
 #define PENDING_BASE_MS 1000u
 #define PENDING_CAP_MS  30000u
-#define MAX_WRITE_TRIES 4
+/* ...and those passes list the cloud afresh at most this often in all: a
+ * full list costs a call per certificate map */
+#define PENDING_FRESH_MS 5000u
+#define MAX_WRITE_TRIES  4
 
 enum inf_kind {
         INF_CLASS,
@@ -174,6 +179,7 @@ struct ctl {
         /* gateway keys whose cloud stage was pending at the end of their
          * last pass -> (void *)(uintptr_t)passes in a row so (>= 1) */
         struct cc_map pending;
+        uint64_t fresh_ms; /* loop time of the last fresh list */
         /* NEG zones, kept between passes */
         struct cc_strv neg_known;
         struct cc_gke_negs_result negs;
@@ -570,6 +576,10 @@ stage_conditions(struct pass *p, cJSON *status, long long gen, const char *now)
                 NULL,
         };
         static const struct cc_kind *const dns[] = { &cc_gke_kind_rrset, NULL };
+        static const struct cc_kind *const lb[] = {
+                &cc_gke_kind_address,     &cc_gke_kind_url_map,         &cc_gke_kind_http_proxy,
+                &cc_gke_kind_https_proxy, &cc_gke_kind_forwarding_rule, NULL,
+        };
         static const struct cc_kind *const backends[] = {
                 &cc_gke_kind_backend_service,
                 &cc_gke_kind_health_check,
@@ -615,6 +625,15 @@ stage_conditions(struct pass *p, cJSON *status, long long gen, const char *now)
                         add_cond(conds, COND_CERTS, true, "Active", "every certificate is active",
                                  gen, now);
         }
+        /* the frontend: a failed step (a quota says which resource type) */
+        if ((fail = failure_of(p, lb)))
+                add_cond(conds, COND_LB, false, "Failed", fail, gen, now);
+        else if (p->prog.state == CC_GW_PROG_PROGRAMMED)
+                add_cond(conds, COND_LB, true, "Created",
+                         "the address, URL map, proxies and forwarding rules exist", gen, now);
+        else
+                add_cond(conds, COND_LB, false, "Pending", "the load balancer is being created",
+                         gen, now);
         if (any_dns) {
                 if ((fail = failure_of(p, dns)))
                         add_cond(conds, COND_DNS, false, "Failed", fail, gen, now);
@@ -1142,9 +1161,12 @@ start_observe(struct pass *p)
          * except on the first pass after a drift check and while the
          * Gateway's stage is pending (its certificates change state) */
         oo.use_cache = p->mode == PASS_APPLY && c->cache.warm && !c->relist &&
-                       !cc_map_get(&c->pending, p->key);
-        if (!oo.use_cache)
+                       !(cc_map_get(&c->pending, p->key) &&
+                         cc_loop_now_ms(&c->loop) - c->fresh_ms >= PENDING_FRESH_MS);
+        if (!oo.use_cache) {
                 c->relist = false;
+                c->fresh_ms = cc_loop_now_ms(&c->loop);
+        }
         p->observing = true;
         rc =
             cc_gke_observe(&c->cloud.api, &c->cache, &oo, &p->graph, &p->obs, after_observe, p, &d);

@@ -97,6 +97,13 @@ no_resources() { # Programmed=False/NoResources quoting the quota and its resour
 	  and (.message | contains("Quota \u0027FORWARDING_RULES\u0027 exceeded"))'
 }
 until_ok "quota: Programmed=False/NoResources quoting the FORWARDING_RULES quota" no_resources
+lb_cond() { # STATUS REASON TEXT: cloudctl.dev/LoadBalancerReady
+	gw_json web | jq -e --arg s "$1" --arg r "$2" --arg m "$3" '[.status.conditions[] |
+	  select(.type == "cloudctl.dev/LoadBalancerReady")][0] | .status == $s and .reason == $r and (.message | contains($m))'
+}
+until_ok "quota: LoadBalancerReady=False quotes the quota error and its resource type" \
+	lb_cond False Failed "forwarding rule 'cc1-fr-shop-web-"
+lb_cond False Failed "Quota 'FORWARDING_RULES' exceeded" >/dev/null || fail "LoadBalancerReady: $(cond gateway web cloudctl.dev/LoadBalancerReady)"
 quota_event() {
 	kctl get events -n shop -o json | jq -e '[.items[] | select(.involvedObject.kind == "Gateway"
 	  and .involvedObject.name == "web" and .type == "Warning" and (.message | contains("FORWARDING_RULES")))] | length > 0'
@@ -111,6 +118,7 @@ until_ok "quota lifted: forwarding rules made" has_fr web
 ip="$(fr_ip web)"
 export GEN=1
 until_ok "quota lifted: Programmed=True at $ip" programmed_at web "$ip"
+until_ok "quota lifted: LoadBalancerReady=True" lb_cond True Created "forwarding rules exist"
 
 # --- invalid input: other Gateways and routes are not affected
 cat >"$INTEROP_TMP/bad.yaml" <<'YAML'
