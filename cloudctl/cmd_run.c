@@ -28,9 +28,9 @@
  * A failed pass is retried with the key's exponential backoff.  A pass that
  * ends with a cloud stage still pending (a certificate not ACTIVE, no
  * address yet) queues its Gateway again after 1 s, 2 s, 4 s ... (cap 30 s),
- * and those passes list the cloud afresh (at most one fresh list per 5 s in
- * all), so a certificate turning ACTIVE shows without waiting for the drift
- * check.  The drift check (--resync)
+ * and those passes list the cloud afresh (when the last fresh list ended
+ * 5 s or ten times its duration ago), so a certificate turning ACTIVE shows
+ * without waiting for the drift check.  The drift check (--resync)
  * marks the cache for one fresh list and queues every key.
  *
  * Stopping: SIGINT/SIGTERM stop the elector first (a leader releases its
@@ -84,9 +84,11 @@
  * PENDING_BASE_MS * 2^(n-1), at most PENDING_CAP_MS */
 #define PENDING_BASE_MS 1000u
 #define PENDING_CAP_MS  30000u
-/* ...and those passes list the cloud afresh at most this often in all: a
- * full list costs a call per certificate map */
+/* ...and those passes list the cloud afresh when the last fresh list ended
+ * at least max(PENDING_FRESH_MS, PENDING_FRESH_X * its duration) ago: a full
+ * list costs a call per certificate map and holds the queue meanwhile */
 #define PENDING_FRESH_MS 5000u
+#define PENDING_FRESH_X  10u
 #define MAX_WRITE_TRIES  4
 
 enum inf_kind {
@@ -179,7 +181,7 @@ struct ctl {
         /* gateway keys whose cloud stage was pending at the end of their
          * last pass -> (void *)(uintptr_t)passes in a row so (>= 1) */
         struct cc_map pending;
-        uint64_t fresh_ms; /* loop time of the last fresh list */
+        uint64_t fresh_start_ms, fresh_end_ms; /* the last fresh list (loop time) */
         /* NEG zones, kept between passes */
         struct cc_strv neg_known;
         struct cc_gke_negs_result negs;
@@ -1090,6 +1092,8 @@ after_observe(struct cc_gke_observe_result *res, void *ud)
         size_t i;
 
         p->observing = false;
+        if (!res->from_cache)
+                p->c->fresh_end_ms = cc_loop_now_ms(&p->c->loop);
         if (res->rc) {
                 CC_WARN(COMP, "cannot observe the cloud", CC_S("gw", p->key + 3),
                         CC_S("error", res->d.message));
@@ -1142,6 +1146,18 @@ after_observe(struct cc_gke_observe_result *res, void *ud)
         p->walking = true;
 }
 
+/* a pending Gateway's pass may list the cloud afresh (see PENDING_FRESH_X) */
+static bool
+fresh_due(struct ctl *c)
+{
+        uint64_t took =
+            c->fresh_end_ms > c->fresh_start_ms ? c->fresh_end_ms - c->fresh_start_ms : 0;
+        uint64_t gap =
+            took * PENDING_FRESH_X > PENDING_FRESH_MS ? took * PENDING_FRESH_X : PENDING_FRESH_MS;
+
+        return cc_loop_now_ms(&c->loop) - c->fresh_end_ms >= gap;
+}
+
 static void
 start_observe(struct pass *p)
 {
@@ -1161,11 +1177,10 @@ start_observe(struct pass *p)
          * except on the first pass after a drift check and while the
          * Gateway's stage is pending (its certificates change state) */
         oo.use_cache = p->mode == PASS_APPLY && c->cache.warm && !c->relist &&
-                       !(cc_map_get(&c->pending, p->key) &&
-                         cc_loop_now_ms(&c->loop) - c->fresh_ms >= PENDING_FRESH_MS);
+                       !(cc_map_get(&c->pending, p->key) && fresh_due(c));
         if (!oo.use_cache) {
                 c->relist = false;
-                c->fresh_ms = cc_loop_now_ms(&c->loop);
+                c->fresh_start_ms = cc_loop_now_ms(&c->loop);
         }
         p->observing = true;
         rc =
