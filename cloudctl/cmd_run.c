@@ -25,8 +25,13 @@
  *   finalizer: observe with a fresh list (scope = its owner) -> plan ->
  *   walk the deletes -> queue again; a pass whose fresh list finds nothing
  *   left removes the finalizer (so "gone" is verified, not assumed).
- * A failed pass is retried with the key's exponential backoff.  The drift
- * check (--resync) marks the cache for one fresh list and queues every key.
+ * A failed pass is retried with the key's exponential backoff.  A pass that
+ * ends with a cloud stage still pending (a certificate not ACTIVE, no
+ * address yet) queues its Gateway again after 1 s, 2 s, 4 s ... (cap 30 s),
+ * and those passes list the cloud afresh (when the last fresh list ended
+ * 5 s or ten times its duration ago), so a certificate turning ACTIVE shows
+ * without waiting for the drift check.  The drift check (--resync)
+ * marks the cache for one fresh list and queues every key.
  *
  * Stopping: SIGINT/SIGTERM stop the elector first (a leader releases its
  * Lease), then the loop; a second signal stops the loop at once.
@@ -34,6 +39,7 @@
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,6 +59,7 @@
 #include "core/http.h"
 #include "core/log.h"
 #include "core/loop.h"
+#include "core/map.h"
 #include "core/plan.h"
 #include "core/walk.h"
 #include "kube/client.h"
@@ -66,12 +73,23 @@
 #include "providers/gke/observe.h"
 #include "core/banned.h"
 
-#define COMP            "controller"
-#define FINALIZER       "cloudctl.dev/cloud-resources"
-#define COND_CERTS      "cloudctl.dev/CertificatesReady"
-#define COND_DNS        "cloudctl.dev/DNSReady"
-#define COND_BACKND     "cloudctl.dev/BackendsReady"
-#define MAX_WRITE_TRIES 4
+#define COMP        "controller"
+#define FINALIZER   "cloudctl.dev/cloud-resources"
+#define COND_CERTS  "cloudctl.dev/CertificatesReady"
+#define COND_DNS    "cloudctl.dev/DNSReady"
+#define COND_BACKND "cloudctl.dev/BackendsReady"
+#define COND_LB     "cloudctl.dev/LoadBalancerReady"
+
+/* a Gateway whose cloud stage is pending is looked at again after
+ * PENDING_BASE_MS * 2^(n-1), at most PENDING_CAP_MS */
+#define PENDING_BASE_MS 1000u
+#define PENDING_CAP_MS  30000u
+/* ...and those passes list the cloud afresh when the last fresh list ended
+ * at least max(PENDING_FRESH_MS, PENDING_FRESH_X * its duration) ago: a full
+ * list costs a call per certificate map and holds the queue meanwhile */
+#define PENDING_FRESH_MS 5000u
+#define PENDING_FRESH_X  10u
+#define MAX_WRITE_TRIES  4
 
 enum inf_kind {
         INF_CLASS,
@@ -160,6 +178,10 @@ struct ctl {
         struct cc_inputs in;
         struct cc_gw_serve serve;
         bool relist; /* the next cloud pass lists instead of using the cache */
+        /* gateway keys whose cloud stage was pending at the end of their
+         * last pass -> (void *)(uintptr_t)passes in a row so (>= 1) */
+        struct cc_map pending;
+        uint64_t fresh_start_ms, fresh_end_ms; /* the last fresh list (loop time) */
         /* NEG zones, kept between passes */
         struct cc_strv neg_known;
         struct cc_gke_negs_result negs;
@@ -556,6 +578,10 @@ stage_conditions(struct pass *p, cJSON *status, long long gen, const char *now)
                 NULL,
         };
         static const struct cc_kind *const dns[] = { &cc_gke_kind_rrset, NULL };
+        static const struct cc_kind *const lb[] = {
+                &cc_gke_kind_address,     &cc_gke_kind_url_map,         &cc_gke_kind_http_proxy,
+                &cc_gke_kind_https_proxy, &cc_gke_kind_forwarding_rule, NULL,
+        };
         static const struct cc_kind *const backends[] = {
                 &cc_gke_kind_backend_service,
                 &cc_gke_kind_health_check,
@@ -601,6 +627,15 @@ stage_conditions(struct pass *p, cJSON *status, long long gen, const char *now)
                         add_cond(conds, COND_CERTS, true, "Active", "every certificate is active",
                                  gen, now);
         }
+        /* the frontend: a failed step (a quota says which resource type) */
+        if ((fail = failure_of(p, lb)))
+                add_cond(conds, COND_LB, false, "Failed", fail, gen, now);
+        else if (p->prog.state == CC_GW_PROG_PROGRAMMED)
+                add_cond(conds, COND_LB, true, "Created",
+                         "the address, URL map, proxies and forwarding rules exist", gen, now);
+        else
+                add_cond(conds, COND_LB, false, "Pending", "the load balancer is being created",
+                         gen, now);
         if (any_dns) {
                 if ((fail = failure_of(p, dns)))
                         add_cond(conds, COND_DNS, false, "Failed", fail, gen, now);
@@ -763,6 +798,54 @@ wq_timer_fired(struct cc_timer *t, void *ud)
         kick(c);
 }
 
+/* true when the Gateway's cloud stage is not finished although nothing
+ * failed: a certificate not ACTIVE yet, or no address / forwarding rule */
+static bool
+stage_pending(const struct pass *p)
+{
+        size_t i;
+
+        if (p->is_class || p->mode != PASS_APPLY || !p->ig || !p->obj)
+                return false;
+        if (p->prog.state == CC_GW_PROG_NO_ADDRESS)
+                return true;
+        for (i = 0; i < p->graph.n; i++) {
+                const struct cc_node *n = p->graph.nodes[i];
+                const char *st;
+
+                if (!n->desired || n->kind != &cc_gke_kind_certificate || !node_of(p, n))
+                        continue;
+                st = jstr(n->observed, "managed", "state");
+                if (!st || strcmp(st, "ACTIVE"))
+                        return true;
+        }
+        return false;
+}
+
+/* a successful pass: a pending Gateway is queued again with its bounded
+ * backoff, a finished one forgets its count */
+static void
+requeue_pending(struct pass *p)
+{
+        struct ctl *c = p->c;
+        uintptr_t n = (uintptr_t)cc_map_get(&c->pending, p->key);
+        uint64_t delay = PENDING_CAP_MS;
+
+        if (!stage_pending(p)) {
+                cc_map_del(&c->pending, p->key);
+                return;
+        }
+        if (n < 16)
+                n++;
+        if (n <= 6 && (PENDING_BASE_MS << (n - 1)) < PENDING_CAP_MS)
+                delay = PENDING_BASE_MS << (n - 1);
+        if (cc_map_put(&c->pending, p->key, (void *)n) != CC_OK)
+                return; /* the drift check will look again */
+        CC_DEBUG(COMP, "cloud stage pending, looking again", CC_S("item", p->key),
+                 CC_U("after_ms", delay));
+        cc_wq_add_after(&c->wq, p->key, cc_loop_now_ms(&c->loop) + delay);
+}
+
 /* the pass ended: requeue or forget, then take the next key */
 static void
 pass_end(struct pass *p)
@@ -780,6 +863,8 @@ pass_end(struct pass *p)
                 cc_wq_forget(&c->wq, p->key);
                 if (p->requeue)
                         cc_wq_add(&c->wq, p->key);
+                else
+                        requeue_pending(p);
         }
         cc_wq_done(&c->wq, p->key);
         pass_free(p);
@@ -799,7 +884,6 @@ pass_step_done(struct pass *p)
 /* --- finalizer ------------------------------------------------------------ */
 
 static void start_cloud(struct pass *p);
-
 static void apply_gateway(struct pass *p);
 
 static void
@@ -1008,6 +1092,8 @@ after_observe(struct cc_gke_observe_result *res, void *ud)
         size_t i;
 
         p->observing = false;
+        if (!res->from_cache)
+                p->c->fresh_end_ms = cc_loop_now_ms(&p->c->loop);
         if (res->rc) {
                 CC_WARN(COMP, "cannot observe the cloud", CC_S("gw", p->key + 3),
                         CC_S("error", res->d.message));
@@ -1060,6 +1146,18 @@ after_observe(struct cc_gke_observe_result *res, void *ud)
         p->walking = true;
 }
 
+/* a pending Gateway's pass may list the cloud afresh (see PENDING_FRESH_X) */
+static bool
+fresh_due(struct ctl *c)
+{
+        uint64_t took =
+            c->fresh_end_ms > c->fresh_start_ms ? c->fresh_end_ms - c->fresh_start_ms : 0;
+        uint64_t gap =
+            took * PENDING_FRESH_X > PENDING_FRESH_MS ? took * PENDING_FRESH_X : PENDING_FRESH_MS;
+
+        return cc_loop_now_ms(&c->loop) - c->fresh_end_ms >= gap;
+}
+
 static void
 start_observe(struct pass *p)
 {
@@ -1076,10 +1174,14 @@ start_observe(struct pass *p)
         oo.scope.owners = p->owners;
         oo.scope.nowners = 1;
         /* a destroy verifies against a fresh list; applies use the warm cache
-         * except on the first pass after a drift check */
-        oo.use_cache = p->mode == PASS_APPLY && c->cache.warm && !c->relist;
-        if (!oo.use_cache)
+         * except on the first pass after a drift check and while the
+         * Gateway's stage is pending (its certificates change state) */
+        oo.use_cache = p->mode == PASS_APPLY && c->cache.warm && !c->relist &&
+                       !(cc_map_get(&c->pending, p->key) && fresh_due(c));
+        if (!oo.use_cache) {
                 c->relist = false;
+                c->fresh_start_ms = cc_loop_now_ms(&c->loop);
+        }
         p->observing = true;
         rc =
             cc_gke_observe(&c->cloud.api, &c->cache, &oo, &p->graph, &p->obs, after_observe, p, &d);
@@ -1235,28 +1337,30 @@ start_cloud(struct pass *p)
 }
 
 /* a served Gateway with our finalizer: to the cloud, or, when it is invalid
- * (no input), no cloud change (its resources, if any, stay) and the status
- * says why */
+ * (not translated), only its status */
 static void
 apply_gateway(struct pass *p)
 {
         struct ctl *c = p->c;
-        char prefix[600];
         size_t i;
 
-        if (p->ig) {
-                start_cloud(p);
+        if (!p->ig) {
+                /* invalid: no cloud change (its resources, if any, stay);
+                 * the status says why */
+                char prefix[600];
+
+                snprintf(prefix, sizeof(prefix), "gateway '%s/%s'", p->ns, p->name);
+                p->prog.state = CC_GW_PROG_INVALID;
+                for (i = 0; i < c->in.errors.n; i++)
+                        if (!strncmp(c->in.errors.v[i], prefix, strlen(prefix))) {
+                                snprintf(p->prog_msg, sizeof(p->prog_msg), "%s", c->in.errors.v[i]);
+                                p->prog.message = p->prog_msg;
+                        }
+                write_statuses(p);
+                pass_step_done(p);
                 return;
         }
-        snprintf(prefix, sizeof(prefix), "gateway '%s/%s'", p->ns, p->name);
-        p->prog.state = CC_GW_PROG_INVALID;
-        for (i = 0; i < c->in.errors.n; i++)
-                if (!strncmp(c->in.errors.v[i], prefix, strlen(prefix))) {
-                        snprintf(p->prog_msg, sizeof(p->prog_msg), "%s", c->in.errors.v[i]);
-                        p->prog.message = p->prog_msg;
-                }
-        write_statuses(p);
-        pass_step_done(p);
+        start_cloud(p);
 }
 
 /* --- passes ------------------------------------------------------------------- */
@@ -1634,6 +1738,7 @@ teardown(struct ctl *c)
         cc_strv_release(&c->neg_known);
         cc_gke_exec_release(&c->exec);
         cc_gke_cache_release(&c->cache);
+        cc_map_release(&c->pending);
         cc_cloud_release(&c->cloud);
         if (c->http_ok)
                 cc_http_release(&c->http);
