@@ -104,3 +104,44 @@ run_ok() { run_rc 0 "$@"; }
 e2e_done() {
 	echo "$CHECKS passed, 0 failed"
 }
+
+# --- the controller (cloudctl run) tests ------------------------------------
+#
+#   ctl_setup [MOCK-GCP ARGS...]  e2e_setup + mock-kube (HTTPS + token) + a kubeconfig
+#   start_ctl [RUN ARGS...]       cloudctl run in the background (--resync $CTL_RESYNC, default 2); $CTL
+#   check WHAT                    count a passed check
+#   fail WHAT                     report the controller's last log lines and stop
+#   until_ok WHAT CMD...          poll CMD until it succeeds (at most 30 s)
+ctl_setup() {
+	e2e_setup "$@"
+	start_mock_kube
+	KUBECONFIG_FILE="$INTEROP_TMP/kubeconfig"
+	kubeconfig_write "$KUBECONFIG_FILE"
+	CTL=""
+}
+
+start_ctl() {
+	"$CC_BINARY_DIR/bin/cloudctl" --log=info run --config "$CFG" --kubeconfig "$KUBECONFIG_FILE" \
+		--resync "${CTL_RESYNC:-2}" "$@" >>"$INTEROP_TMP/ctl.out" 2>>"$INTEROP_TMP/ctl.err" &
+	CTL=$!
+	INTEROP_PIDS+=("$CTL")
+}
+
+fail() {
+	echo "FAIL: $*" >&2
+	[ -n "${DEBUG_GW:-}" ] && kctl get gateway -A -o json | jq -c '.items[] | [.metadata.name, .status]' >&2
+	tail -40 "$INTEROP_TMP/ctl.err" >&2
+	exit 1
+}
+
+check() { CHECKS=$((CHECKS + 1)); echo "ok: $*"; }
+
+until_ok() {
+	local what="$1" i
+	shift
+	for i in $(seq 1 300); do
+		"$@" >/dev/null 2>&1 && { check "$what"; return 0; }
+		sleep 0.1
+	done
+	fail "$what: not reached in 30 s"
+}

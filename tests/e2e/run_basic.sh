@@ -11,34 +11,7 @@
 # Gateways removes their cloud resources and then the finalizer.
 source "$(dirname "$0")/lib.sh"
 
-E2E_CLUSTERS=east e2e_setup --cert-latency-ms 100
-start_mock_kube
-KUBECONFIG_FILE="$INTEROP_TMP/kubeconfig"
-kubeconfig_write "$KUBECONFIG_FILE"
-
-CTL=""
-start_ctl() {
-	"$CC_BINARY_DIR/bin/cloudctl" --log=info run --config "$CFG" --kubeconfig "$KUBECONFIG_FILE" \
-		--resync 2 "$@" >>"$INTEROP_TMP/ctl.out" 2>>"$INTEROP_TMP/ctl.err" &
-	CTL=$!
-	INTEROP_PIDS+=("$CTL")
-}
-fail() {
-	echo "FAIL: $*" >&2
-	tail -40 "$INTEROP_TMP/ctl.err" >&2
-	exit 1
-}
-check() { CHECKS=$((CHECKS + 1)); echo "ok: $*"; }
-# poll CMD until it succeeds (at most 30 s)
-until_ok() {
-	local what="$1" i
-	shift
-	for i in $(seq 1 300); do
-		"$@" >/dev/null 2>&1 && { check "$what"; return 0; }
-		sleep 0.1
-	done
-	fail "$what: not reached in 30 s"
-}
+E2E_CLUSTERS=east ctl_setup --cert-latency-ms 100
 gw_json() { kctl get gateway "$1" -n shop -o json; }
 programmed_at() { # NAME IP: Programmed=True and that address in status
 	gw_json "$1" | jq -e --arg ip "$2" '

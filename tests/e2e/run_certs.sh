@@ -6,36 +6,14 @@
 # calling the cloud.
 source "$(dirname "$0")/lib.sh"
 
-E2E_CLUSTERS=east e2e_setup --cert-latency-ms 2500
-start_mock_kube
-KUBECONFIG_FILE="$INTEROP_TMP/kubeconfig"
-kubeconfig_write "$KUBECONFIG_FILE"
-
-fail() {
-	echo "FAIL: $*" >&2
-	tail -40 "$INTEROP_TMP/ctl.err" >&2
-	exit 1
-}
-check() { CHECKS=$((CHECKS + 1)); echo "ok: $*"; }
-until_ok() { # WHAT CMD...: poll CMD until it succeeds (at most 30 s)
-	local what="$1" i
-	shift
-	for i in $(seq 1 300); do
-		"$@" >/dev/null 2>&1 && { check "$what"; return 0; }
-		sleep 0.1
-	done
-	fail "$what: not reached in 30 s"
-}
+E2E_CLUSTERS=east ctl_setup --cert-latency-ms 2500
 cert_cond() { # STATUS REASON
 	kctl get gateway web -n shop -o json | jq -e --arg s "$1" --arg r "$2" '
 	  [.status.conditions[] | select(.type == "cloudctl.dev/CertificatesReady")][0] |
 	  .status == $s and .reason == $r'
 }
 
-"$CC_BINARY_DIR/bin/cloudctl" --log=info run --config "$CFG" --kubeconfig "$KUBECONFIG_FILE" \
-	--resync 300 >>"$INTEROP_TMP/ctl.out" 2>>"$INTEROP_TMP/ctl.err" &
-CTL=$!
-INTEROP_PIDS+=("$CTL")
+CTL_RESYNC=300 start_ctl
 printf 'apiVersion: v1\nkind: Namespace\nmetadata: {name: shop}\n' | kctl apply -f - >/dev/null
 kctl apply -f "$GW" >/dev/null
 
