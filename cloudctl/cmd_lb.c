@@ -309,9 +309,7 @@ after_observe(struct cc_gke_observe_result *res, void *ud)
                 return;
         }
         printf("\n");
-        snprintf(r->exec.run_salt, sizeof(r->exec.run_salt), "%llx-%ld",
-                 (unsigned long long)cc_loop_now_ms(&r->loop) ^ (unsigned long long)time(NULL),
-                 (long)getpid());
+        cc_gke_exec_new_run(&r->exec);
         r->exec.api = &r->cloud.api;
         r->exec.cache = &r->cache;
         r->exec.loop = &r->loop;

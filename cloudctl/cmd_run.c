@@ -1661,9 +1661,7 @@ setup(struct ctl *c, struct cc_diag *d)
                 if ((rc = cc_kube_informer_new(c->kube, r, NULL, &h, &c->ictx[i], &c->inf[i], d)))
                         return rc;
         }
-        snprintf(c->exec.run_salt, sizeof(c->exec.run_salt), "%llx-%ld",
-                 (unsigned long long)cc_loop_now_ms(&c->loop) ^ (unsigned long long)time(NULL),
-                 (long)getpid());
+        cc_gke_exec_new_run(&c->exec);
         c->exec.api = &c->cloud.api;
         c->exec.cache = &c->cache;
         c->exec.loop = &c->loop;

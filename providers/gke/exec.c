@@ -5,6 +5,8 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
+#include <time.h>
 
 #include "core/alloc.h"
 #include "core/json.h"
@@ -50,6 +52,16 @@ struct job {
         struct cc_node *txt; /* DNS: the ownership record written with this one */
         bool txt_alone;      /* DNS delete: the record was gone, its mark goes alone */
 };
+
+void
+cc_gke_exec_new_run(struct cc_gke_exec *x)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_REALTIME, &ts);
+        snprintf(x->run_salt, sizeof(x->run_salt), "%llx-%lx-%ld", (unsigned long long)ts.tv_sec,
+                 (unsigned long)ts.tv_nsec, (long)getpid());
+}
 
 void
 cc_gke_exec_release(struct cc_gke_exec *x)

@@ -65,6 +65,8 @@ struct cc_gke_exec {
         char run_salt[32];
 };
 
+/* cc_gke_exec_new_run -- a fresh run_salt for this process (clock and pid). */
+void cc_gke_exec_new_run(struct cc_gke_exec *x);
 void cc_gke_exec_release(struct cc_gke_exec *x);
 
 /* cc_gke_exec_step -- the walk executor; ud is a struct cc_gke_exec. */
