@@ -40,6 +40,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,6 +51,7 @@
 #include "cloudctl/cli.h"
 #include "cloudctl/cloud.h"
 #include "cloudctl/config.h"
+#include "cloudctl/fleet.h"
 #include "cloudctl/inputs.h"
 #include "cloudctl/workqueue.h"
 #include "core/alloc.h"
@@ -90,6 +92,25 @@
 #define PENDING_FRESH_MS 5000u
 #define PENDING_FRESH_X  10u
 #define MAX_WRITE_TRIES  4
+/* the config file is checked for changes this often */
+#define RELOAD_POLL_MS 1000u
+/* a pass whose fleet stage is waiting (a gateway not ready yet, objects
+ * being deleted) looks again after this long at the latest; the member
+ * clusters' watches usually queue it sooner */
+#define FLEET_RECHECK_MS 2000u
+
+/* a Gateway's link with a fleet cluster (c->links, key "<ns>/<name>\n<cluster>") */
+enum link_phase {
+        LINK_JOINED = 1, /* its NEGs are backends (it was ready once) */
+        LINK_DRAINING,   /* leaving: backends at capacityScaler 0 */
+        LINK_DETACHED,   /* leaving: backends removed; objects to delete */
+        LINK_DELETED,    /* leaving: nothing of the Gateway left there */
+};
+
+struct link {
+        enum link_phase phase;
+        uint64_t since; /* DRAINING: when the drain was applied (0 = not yet) */
+};
 
 enum inf_kind {
         INF_CLASS,
@@ -144,6 +165,16 @@ struct pass {
         size_t writes;         /* status writes in flight */
         unsigned hold;         /* > 0 while a synchronous section runs */
         struct cc_kube_op *op; /* the finalizer patch in flight */
+        /* the fleet stage: per-cluster gateways (cloudctl/fleet.h) */
+        bool fleeting;                        /* a fleet sync or remove in flight */
+        bool fleet_used;                      /* the pass ran the fleet stage */
+        struct cc_fleet_cluster_result *fres; /* its result, one per fleet cluster */
+        size_t nfres;
+        size_t nready;       /* fleet clusters ready and linked with weight > 0 */
+        bool fleet_wait;     /* look again soon: a cluster is not ready or not empty */
+        bool fleet_stuck;    /* an unreachable cluster holds a deletion back */
+        cJSON *routes;       /* copies of the routes the fleet renders */
+        uint64_t recheck_ms; /* look at the Gateway again after this long (0: no) */
 };
 
 struct ctl {
@@ -191,6 +222,23 @@ struct ctl {
         struct pass *pass;
         char identity[160];
         unsigned long passes;
+        /* member clusters that cloudctl deploys gateways to (no `services`) */
+        struct cc_fleet *fleet;
+        struct cc_map links; /* see struct link */
+        /* the config as passes see it: c->cfg's clusters plus the fleet's
+         * leaving ones (strings borrowed from cfg and the fleet) */
+        struct cc_config view;
+        /* reloads: replaced configs stay allocated (the cloud runtime and
+         * old pointers may refer to them) until the end */
+        struct cc_config *old_cfgs;
+        size_t nold_cfgs;
+        struct cc_timer *reload_timer;
+        bool reload_due;
+        struct stat cfg_stat;
+        uv_signal_t sighup;
+        bool sighup_on;
+        bool view_stale; /* the fleet's members changed: rebuild c->view */
+        bool tearing;    /* teardown: callbacks of cancelled work do nothing */
 };
 
 /* --- small helpers --------------------------------------------------------- */
@@ -381,7 +429,473 @@ build_snapshot(struct ctl *c, struct cc_diag *d)
                                 CC_DEBUG(COMP, "object skipped", CC_S("error", pd.message));
                 }
         }
-        return cc_inputs_classify(&c->in, &c->cfg, d);
+        return cc_inputs_classify(&c->in, &c->view, d);
+}
+
+/* --- the fleet stage: per-cluster gateways -------------------------------------- */
+
+static void fleet_removed(struct cc_fleet_result *res, void *ud);
+static void destroy_finish(struct pass *p);
+static void write_statuses(struct pass *p);
+static void start_cloud(struct pass *p);
+static void pass_step_done(struct pass *p);
+
+static bool
+uses_fleet(const struct ctl *c)
+{
+        return c->fleet && cc_fleet_count(c->fleet) > 0;
+}
+
+static const struct cc_fleet_cluster_result *
+fres_of(const struct pass *p, const char *cluster)
+{
+        size_t i;
+
+        for (i = 0; i < p->nfres; i++)
+                if (!strcmp(p->fres[i].cluster, cluster))
+                        return &p->fres[i];
+        return NULL;
+}
+
+static void
+link_key(char *key, size_t size, const char *ns, const char *name, const char *cluster)
+{
+        snprintf(key, size, "%s/%s\n%s", ns, name, cluster);
+}
+
+static struct link *
+link_get(struct ctl *c, const struct pass *p, const char *cluster, bool create)
+{
+        char key[700];
+        struct link *l;
+
+        link_key(key, sizeof(key), p->ns, p->name, cluster);
+        l = cc_map_get(&c->links, key);
+        if (l || !create)
+                return l;
+        if (!(l = cc_calloc(1, sizeof(*l))))
+                return NULL;
+        if (cc_map_put(&c->links, key, l)) {
+                cc_free(l);
+                return NULL;
+        }
+        return l;
+}
+
+/* forget links: of one Gateway (cluster NULL), of one cluster (ns NULL) */
+static void
+links_drop(struct ctl *c, const char *ns, const char *name, const char *cluster)
+{
+        char prefix[600], keys[64][700];
+        const char *k;
+        void *v;
+        size_t i, n;
+
+        snprintf(prefix, sizeof(prefix), "%s/%s\n", ns ? ns : "", name ? name : "");
+        do {
+                n = 0;
+                for (i = 0; n < 64 && cc_map_next(&c->links, &i, &k, &v);) {
+                        const char *nl = strchr(k, '\n');
+
+                        if (ns && strncmp(k, prefix, strlen(prefix)))
+                                continue;
+                        if (cluster && (!nl || strcmp(nl + 1, cluster)))
+                                continue;
+                        snprintf(keys[n++], sizeof(keys[0]), "%s", k);
+                }
+                for (i = 0; i < n; i++)
+                        cc_free(cc_map_del(&c->links, keys[i]));
+        } while (n == 64);
+}
+
+static void
+recheck_after(struct pass *p, uint64_t ms)
+{
+        if (!p->recheck_ms || ms < p->recheck_ms)
+                p->recheck_ms = ms ? ms : 1;
+}
+
+/* the HTTPRoutes this Gateway accepted (copies, for the fleet to render) */
+static cc_err
+accepted_routes(struct pass *p, struct cc_diag *d)
+{
+        struct ctl *c = p->c;
+        struct cc_gwstatus st = CC_GWSTATUS_INIT;
+        char now[40];
+        size_t i;
+        cc_err rc;
+
+        now_rfc3339(now, sizeof(now));
+        if ((rc = cc_gwstatus_compute(&c->in.snap, &c->serve, NULL, NULL, now, &st, d)))
+                return rc;
+        for (i = 0; i < c->in.snap.n_routes && !rc; i++) {
+                const struct cc_gw_route *rt = c->in.snap.routes[i];
+                const cJSON *cs, *e, *obj;
+                bool ok = false;
+
+                if (rt->kind != CC_GW_HTTPROUTE)
+                        continue;
+                cs = cc_gwstatus_find(&st, rt->kind, rt->meta.ns, rt->meta.name);
+                cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(cs, "parents"))
+                {
+                        const cJSON *pr = cJSON_GetObjectItemCaseSensitive(e, "parentRef"), *cd;
+                        const char *pns = jstr(pr, "namespace", NULL), *pn = jstr(pr, "name", NULL);
+
+                        if (!pn || strcmp(pn, p->name) || strcmp(pns ? pns : rt->meta.ns, p->ns))
+                                continue;
+                        cJSON_ArrayForEach(cd, cJSON_GetObjectItemCaseSensitive(e, "conditions"))
+                        {
+                                const char *t = jstr(cd, "type", NULL),
+                                           *v = jstr(cd, "status", NULL);
+
+                                ok |= t && v && !strcmp(t, "Accepted") && !strcmp(v, "True");
+                        }
+                }
+                obj = ok ? cc_kube_informer_get(c->inf[INF_HTTPROUTE], rt->meta.ns, rt->meta.name)
+                         : NULL;
+                if (!obj)
+                        continue;
+                if (!cJSON_AddItemToArray(p->routes, cJSON_Duplicate(obj, true)))
+                        rc = cc_diag_set(d, CC_NOMEM, 0, "out of memory");
+        }
+        cc_gwstatus_release(&st);
+        return rc;
+}
+
+static cc_err
+keep_result(struct pass *p, const struct cc_fleet_result *res)
+{
+        cc_free(p->fres);
+        p->nfres = 0;
+        if (!(p->fres = cc_calloc(res->nclusters + 1, sizeof(*p->fres))))
+                return CC_NOMEM;
+        if (res->nclusters)
+                memcpy(p->fres, res->clusters, res->nclusters * sizeof(*p->fres));
+        p->nfres = res->nclusters;
+        return CC_OK;
+}
+
+static void
+fleet_events(struct pass *p)
+{
+        char msg[1024];
+        size_t i, used = 0, writes = 0;
+
+        msg[0] = '\0';
+        for (i = 0; i < p->nfres; i++) {
+                const struct cc_fleet_cluster_result *r = &p->fres[i];
+
+                if (r->writes && used < sizeof(msg)) {
+                        writes += r->writes;
+                        used += (size_t)snprintf(msg + used, sizeof(msg) - used, "%s%s (%u)",
+                                                 used ? ", " : "", r->cluster, r->writes);
+                }
+                if (!p->obj)
+                        continue;
+                if (r->state == CC_FLEET_UNREACHABLE) {
+                        CC_WARN(COMP, "cluster unreachable", CC_S("gw", p->key + 3),
+                                CC_S("cluster", r->cluster), CC_S("error", r->message));
+                        cc_kube_event(p->c->events, p->obj, "Warning", "ClusterUnreachable",
+                                      r->message);
+                } else if (r->state == CC_FLEET_BLOCKED) {
+                        cc_kube_event(p->c->events, p->obj, "Warning", "ClusterBlocked",
+                                      r->message);
+                }
+        }
+        if (writes && p->obj) {
+                char full[1100];
+
+                snprintf(full, sizeof(full), "gateway objects written in cluster(s) %s", msg);
+                CC_INFO(COMP, "cluster gateways synced", CC_S("gw", p->key + 3),
+                        CC_S("writes", msg));
+                cc_kube_event(p->c->events, p->obj, "Normal", "ClusterGatewaysSynced", full);
+        }
+}
+
+/* which clusters' NEGs are backends, with what weight (make-before-break):
+ * a member joins once its gateway is ready and stays while it is rolled
+ * or unreachable; a leaving cluster drains at capacityScaler 0, then is
+ * detached */
+static cc_err
+link_clusters(struct pass *p)
+{
+        struct ctl *c = p->c;
+        struct cc_input_gw *ig = p->ig;
+        size_t i;
+
+        for (i = 0; i < ig->lb.nclusters && i < c->view.nclusters; i++) {
+                const char *name = c->view.clusters[i].name;
+                const struct cc_fleet_cluster_result *r = fres_of(p, name);
+                struct link *l = link_get(c, p, name, false);
+                bool include = false;
+                int weight = c->view.clusters[i].weight;
+
+                if (!r)
+                        continue; /* external: its NEGs come from its services file */
+                if (!r->leaving) {
+                        if (l && l->phase == LINK_DRAINING) {
+                                /* back in the fleet before it was detached */
+                                l->phase = LINK_JOINED;
+                                l->since = 0;
+                        } else if (l && l->phase != LINK_JOINED) {
+                                /* back after it was detached: joins again once ready */
+                                char key[700];
+
+                                link_key(key, sizeof(key), p->ns, p->name, name);
+                                cc_free(cc_map_del(&c->links, key));
+                                l = NULL;
+                        }
+                        switch (r->state) {
+                        case CC_FLEET_READY:
+                                include = true;
+                                if (!l && !(l = link_get(c, p, name, true)))
+                                        return CC_NOMEM;
+                                l->phase = LINK_JOINED;
+                                if (weight > 0)
+                                        p->nready++;
+                                break;
+                        case CC_FLEET_UNREACHABLE:
+                                /* nothing of it changes: what the cloud has stays */
+                                include = true;
+                                break;
+                        default:
+                                include = l && l->phase == LINK_JOINED;
+                                recheck_after(p, FLEET_RECHECK_MS);
+                                break;
+                        }
+                } else {
+                        if (!l && !(l = link_get(c, p, name, true)))
+                                return CC_NOMEM;
+                        if (!l->phase || l->phase == LINK_JOINED) {
+                                CC_INFO(COMP, "cluster leaving: draining its backends",
+                                        CC_S("gw", p->key + 3), CC_S("cluster", name));
+                                l->phase = LINK_DRAINING;
+                                l->since = 0;
+                        }
+                        include = l->phase == LINK_DRAINING;
+                        weight = 0;
+                }
+                ig->clusters[i].weight = weight;
+                if (include && r->neg[0] && cc_strv_push(&ig->neg_names[i], r->neg))
+                        return CC_NOMEM;
+        }
+        return CC_OK;
+}
+
+static void
+fleet_synced(struct cc_fleet_result *res, void *ud)
+{
+        struct pass *p = ud;
+
+        p->fleeting = false;
+        if (p->c->tearing)
+                return;
+        if (res->rc) {
+                if (res->rc != CC_CANCELED) {
+                        CC_WARN(COMP, "cannot sync the cluster gateways", CC_S("gw", p->key + 3),
+                                CC_S("error", res->d.message));
+                        p->failed = true;
+                }
+                pass_step_done(p);
+                return;
+        }
+        if (keep_result(p, res) || link_clusters(p)) {
+                p->failed = true;
+                pass_step_done(p);
+                return;
+        }
+        p->fleet_used = true;
+        fleet_events(p);
+        start_cloud(p);
+}
+
+/* apply: the per-cluster gateways first, then the cloud */
+static void
+fleet_stage(struct pass *p)
+{
+        struct ctl *c = p->c;
+        struct cc_fleet_input fi = { 0 };
+        const cJSON **routes = NULL;
+        struct cc_diag d;
+        size_t n, i;
+        cc_err rc;
+
+        if (!uses_fleet(c)) {
+                start_cloud(p);
+                return;
+        }
+        if (!(p->routes = cJSON_CreateArray()) || accepted_routes(p, &d)) {
+                p->failed = true;
+                pass_step_done(p);
+                return;
+        }
+        n = (size_t)cJSON_GetArraySize(p->routes);
+        if (!(routes = cc_calloc(n + 1, sizeof(*routes)))) {
+                p->failed = true;
+                pass_step_done(p);
+                return;
+        }
+        for (i = 0; i < n; i++)
+                routes[i] = cJSON_GetArrayItem(p->routes, (int)i);
+        fi.fleet = c->cfg.fleet;
+        fi.gateway = p->obj;
+        fi.routes = routes;
+        fi.nroutes = n;
+        fi.serving_port = p->ig->lb.serving_port;
+        p->fleeting = true;
+        rc = cc_fleet_sync(c->fleet, &fi, fleet_synced, p, &d);
+        cc_free(routes);
+        if (rc != CC_AGAIN) {
+                p->fleeting = false;
+                CC_WARN(COMP, "cannot sync the cluster gateways", CC_S("error", d.message));
+                p->failed = true;
+                pass_step_done(p);
+        }
+}
+
+static bool
+start_fleet_remove(struct pass *p, const char *cluster)
+{
+        struct ctl *c = p->c;
+        struct cc_diag d;
+
+        p->fleeting = true;
+        if (cc_fleet_remove(c->fleet, c->cfg.fleet, p->ns, p->name, cluster, fleet_removed, p,
+                            &d) == CC_AGAIN)
+                return true;
+        p->fleeting = false;
+        CC_WARN(COMP, "cannot delete the cluster gateways", CC_S("error", d.message));
+        p->failed = true;
+        return false;
+}
+
+/* after a successful apply walk: leaving clusters move on (drain -> detach
+ * -> delete); true when a removal is in flight */
+static bool
+fleet_after(struct pass *p)
+{
+        struct ctl *c = p->c;
+        uint64_t now = cc_loop_now_ms(&c->loop), drain = (uint64_t)c->cfg.drain_seconds * 1000;
+        size_t i;
+
+        if (!p->fleet_used || p->failed)
+                return false;
+        for (i = 0; i < p->nfres; i++) {
+                const struct cc_fleet_cluster_result *r = &p->fres[i];
+                struct link *l = r->leaving ? link_get(c, p, r->cluster, false) : NULL;
+
+                if (!l)
+                        continue;
+                if (l->phase == LINK_DRAINING) {
+                        if (!l->since)
+                                l->since = now;
+                        if (now - l->since >= drain) {
+                                CC_INFO(COMP, "cluster drained: detaching its backends",
+                                        CC_S("gw", p->key + 3), CC_S("cluster", r->cluster));
+                                l->phase = LINK_DETACHED;
+                                recheck_after(p, 1);
+                        } else {
+                                recheck_after(p, drain - (now - l->since));
+                        }
+                } else if (l->phase == LINK_DETACHED) {
+                        /* this pass's walk took its backends away */
+                        return start_fleet_remove(p, r->cluster);
+                }
+        }
+        return false;
+}
+
+static void
+fleet_removed(struct cc_fleet_result *res, void *ud)
+{
+        struct pass *p = ud;
+        struct ctl *c = p->c;
+        size_t i;
+        bool all_gone = true;
+
+        p->fleeting = false;
+        if (p->c->tearing)
+                return;
+        if (res->rc) {
+                if (res->rc != CC_CANCELED) {
+                        CC_WARN(COMP, "cannot delete the cluster gateways", CC_S("gw", p->key + 3),
+                                CC_S("error", res->d.message));
+                        p->failed = true;
+                }
+                pass_step_done(p);
+                return;
+        }
+        if (keep_result(p, res)) {
+                p->failed = true;
+                pass_step_done(p);
+                return;
+        }
+        fleet_events(p);
+        for (i = 0; i < p->nfres; i++) {
+                const struct cc_fleet_cluster_result *r = &p->fres[i];
+                struct link *l = link_get(c, p, r->cluster, false);
+
+                if (p->mode == PASS_APPLY && !(l && l->phase == LINK_DETACHED))
+                        continue;
+                if (r->state == CC_FLEET_GONE) {
+                        if (l && p->mode == PASS_APPLY) {
+                                CC_INFO(COMP, "cluster left: its gateway objects are deleted",
+                                        CC_S("gw", p->key + 3), CC_S("cluster", r->cluster));
+                                l->phase = LINK_DELETED;
+                        }
+                        continue;
+                }
+                all_gone = false;
+                if (r->state == CC_FLEET_UNREACHABLE) {
+                        p->fleet_stuck = true;
+                        p->failed = true; /* retried with backoff */
+                } else {
+                        recheck_after(p, FLEET_RECHECK_MS / 4);
+                }
+        }
+        if (p->mode == PASS_DESTROY) {
+                if (all_gone)
+                        destroy_finish(p);
+                pass_step_done(p);
+                return;
+        }
+        write_statuses(p);
+        pass_step_done(p);
+}
+
+/* a leaving cluster is dropped once every Gateway is gone from it */
+static void
+maybe_forget(struct ctl *c)
+{
+        size_t k, g;
+        char key[700];
+
+        if (!c->fleet)
+                return;
+        for (k = 0; k < cc_fleet_count(c->fleet); k++) {
+                const struct cc_fleet_member *m = cc_fleet_member(c->fleet, k);
+                char name[64];
+                bool done = true;
+
+                if (!m->leaving)
+                        continue;
+                for (g = 0; g < c->in.ngws && done; g++) {
+                        const struct link *l;
+
+                        link_key(key, sizeof(key), c->in.gws[g].lb.ns, c->in.gws[g].lb.name,
+                                 m->name);
+                        l = cc_map_get(&c->links, key);
+                        done = l && l->phase == LINK_DELETED;
+                }
+                if (!done)
+                        continue;
+                snprintf(name, sizeof(name), "%s", m->name);
+                CC_INFO(COMP, "cluster removed from the fleet", CC_S("cluster", name));
+                links_drop(c, NULL, NULL, name);
+                cc_fleet_forget(c->fleet, name);
+                c->view_stale = true;
+                k = (size_t)-1; /* the member list changed: start over */
+        }
 }
 
 /* --- status writes ---------------------------------------------------------- */
@@ -566,6 +1080,60 @@ failure_of(const struct pass *p, const struct cc_kind *const *kinds)
         return NULL;
 }
 
+/* cloudctl.dev/BackendsReady with the fleet: every cluster's readiness */
+static void
+fleet_condition(struct pass *p, cJSON *conds, long long gen, const char *now)
+{
+        struct cc_buf b;
+        const char *reason = "ClustersReady";
+        bool ok = true;
+        size_t i, k;
+
+        cc_buf_init(&b, 32768);
+        for (i = 0; i < p->nfres; i++) {
+                const struct cc_fleet_cluster_result *r = &p->fres[i];
+                const struct link *l = link_get(p->c, p, r->cluster, false);
+
+                cc_buf_printf(&b, "%s%s: ", i ? "; " : "", r->cluster);
+                if (r->leaving) {
+                        ok = false;
+                        if (!strcmp(reason, "ClustersReady"))
+                                reason = "ClustersLeaving";
+                        if (l && l->phase == LINK_DRAINING)
+                                cc_buf_printf(&b, "leaving the fleet, draining (capacityScaler 0)");
+                        else if (l && l->phase == LINK_DELETED)
+                                cc_buf_printf(&b,
+                                              "left the fleet, its gateway objects are deleted");
+                        else
+                                cc_buf_printf(&b, "leaving the fleet, backends detached, deleting "
+                                                  "its gateway objects");
+                        continue;
+                }
+                switch (r->state) {
+                case CC_FLEET_READY:
+                        cc_buf_printf(&b, "ready, NEG %s in ", r->neg);
+                        for (k = 0; k < r->nzones; k++)
+                                cc_buf_printf(&b, "%s%s", k ? ", " : "", r->zones[k]);
+                        break;
+                case CC_FLEET_UNREACHABLE:
+                        ok = false;
+                        reason = "ClusterUnreachable";
+                        cc_buf_printf(&b, "unreachable (%s); its backends are left as they are",
+                                      r->message);
+                        break;
+                default:
+                        ok = false;
+                        if (strcmp(reason, "ClusterUnreachable"))
+                                reason = "ClustersNotReady";
+                        cc_buf_printf(&b, "%s", r->message);
+                        break;
+                }
+        }
+        add_cond(conds, COND_BACKND, ok, reason,
+                 b.len ? b.data : "no member cluster is in the fleet", gen, now);
+        cc_buf_release(&b);
+}
+
 /* cloudctl.dev/ stage conditions: what the user should know or do */
 static void
 stage_conditions(struct pass *p, cJSON *status, long long gen, const char *now)
@@ -646,6 +1214,10 @@ stage_conditions(struct pass *p, cJSON *status, long long gen, const char *now)
         }
         if ((fail = failure_of(p, backends))) {
                 add_cond(conds, COND_BACKND, false, "Failed", fail, gen, now);
+                return;
+        }
+        if (p->fleet_used) {
+                fleet_condition(p, conds, gen, now);
                 return;
         }
         msg[0] = '\0';
@@ -765,6 +1337,8 @@ pass_free(struct pass *p)
         cc_graph_release(&p->graph);
         cc_strv_release(&p->neg_names);
         cJSON_Delete(p->obj);
+        cJSON_Delete(p->routes);
+        cc_free(p->fres);
         cc_free(p);
 }
 
@@ -865,9 +1439,12 @@ pass_end(struct pass *p)
                         cc_wq_add(&c->wq, p->key);
                 else
                         requeue_pending(p);
+                if (p->recheck_ms)
+                        cc_wq_add_after(&c->wq, p->key, cc_loop_now_ms(&c->loop) + p->recheck_ms);
         }
         cc_wq_done(&c->wq, p->key);
         pass_free(p);
+        maybe_forget(c);
         arm_wq_timer(c);
         kick(c);
 }
@@ -876,7 +1453,8 @@ pass_end(struct pass *p)
 static void
 pass_step_done(struct pass *p)
 {
-        if (p->hold || p->writes || p->walking || p->observing || p->discovering || p->op)
+        if (p->hold || p->writes || p->walking || p->observing || p->discovering || p->op ||
+            p->fleeting)
                 return;
         pass_end(p);
 }
@@ -958,6 +1536,19 @@ exec_step(struct cc_walk *w, size_t i, void *ud, struct cc_diag *d)
         return cc_gke_exec_step(w, i, &p->c->exec, d);
 }
 
+/* an external cluster (its gateways deployed by someone else) with NEGs */
+static bool
+external_backends(const struct pass *p)
+{
+        size_t i;
+
+        for (i = 0; p->ig && i < p->ig->lb.nclusters; i++)
+                if (!fres_of(p, p->ig->lb.clusters[i].name) && p->ig->lb.clusters[i].nnegs &&
+                    p->ig->lb.clusters[i].weight > 0)
+                        return true;
+        return false;
+}
+
 static void
 outcome(struct pass *p)
 {
@@ -994,6 +1585,23 @@ outcome(struct pass *p)
         } else if (!p->obs.rc && p->obs.conflicts.n) {
                 p->prog.state = CC_GW_PROG_NO_RESOURCES;
                 snprintf(p->prog_msg, sizeof(p->prog_msg), "%s", p->obs.conflicts.v[0]);
+                p->prog.message = p->prog_msg;
+        } else if (addr && rules && rules_ok && p->fleet_used && !p->nready &&
+                   !external_backends(p)) {
+                /* the frontend exists, but nothing serves behind it yet */
+                const char *why = "no member cluster is in the fleet";
+                size_t k;
+
+                for (k = 0; k < p->nfres; k++)
+                        if (!p->fres[k].leaving && p->fres[k].state != CC_FLEET_READY) {
+                                why = p->fres[k].message;
+                                break;
+                        }
+                p->prog.state = CC_GW_PROG_PENDING;
+                snprintf(p->prog_msg, sizeof(p->prog_msg),
+                         "the load balancer exists at %s but no member cluster's gateway is "
+                         "ready behind it yet: %s",
+                         addr, why);
                 p->prog.message = p->prog_msg;
         } else if (addr && rules && rules_ok) {
                 p->prog.state = CC_GW_PROG_PROGRAMMED;
@@ -1065,7 +1673,8 @@ after_cloud(struct pass *p)
                 return;
         }
         outcome(p);
-        write_statuses(p);
+        if (!fleet_after(p))
+                write_statuses(p);
         pass_step_done(p);
 }
 
@@ -1081,6 +1690,15 @@ walk_finished(struct cc_walk *w, void *ud)
         p->walking = false;
         cc_walk_release(&p->walk);
         pass_step_done(p);
+}
+
+/* the cloud and the clusters hold nothing of the Gateway: the finalizer goes */
+static void
+destroy_finish(struct pass *p)
+{
+        links_drop(p->c, p->ns, p->name, NULL);
+        if (has_finalizer(p->obj) && patch_finalizer(p, false))
+                p->failed = true;
 }
 
 static void
@@ -1121,9 +1739,13 @@ after_observe(struct cc_gke_observe_result *res, void *ud)
         }
         if (!p->plan.n) {
                 if (p->mode == PASS_DESTROY) {
-                        /* a fresh list found nothing of ours: the finalizer can go */
-                        if (has_finalizer(p->obj) && patch_finalizer(p, false))
-                                p->failed = true;
+                        /* a fresh list found nothing of ours in the cloud: now
+                         * the per-cluster gateways (nothing routes to them any
+                         * more), then the finalizer can go */
+                        if (!uses_fleet(p->c))
+                                destroy_finish(p);
+                        else
+                                start_fleet_remove(p, NULL);
                         pass_step_done(p);
                         return;
                 }
@@ -1233,7 +1855,7 @@ translate_and_observe(struct pass *p)
         };
         struct cc_diag d;
 
-        if (cc_inputs_set_zones(&c->in, &c->cfg, zones_lookup, c)) {
+        if (cc_inputs_set_zones(&c->in, &c->view, zones_lookup, c)) {
                 p->failed = true;
                 pass_step_done(p);
                 return;
@@ -1360,7 +1982,7 @@ apply_gateway(struct pass *p)
                 pass_step_done(p);
                 return;
         }
-        start_cloud(p);
+        fleet_stage(p);
 }
 
 /* --- passes ------------------------------------------------------------------- */
@@ -1465,6 +2087,176 @@ start_pass(struct ctl *c, const char *key)
         gateway_pass(p);
 }
 
+/* --- the fleet's clusters and config reloads -------------------------------------- */
+
+static void
+fleet_changed(const char *ns, const char *name, void *ud)
+{
+        struct ctl *c = ud;
+
+        enqueue(c, "gw", ns, name);
+        kick(c);
+}
+
+/* c->view: the config's clusters, then the fleet's leaving ones */
+static void
+build_view(struct ctl *c)
+{
+        size_t k;
+
+        c->view = c->cfg;
+        c->view_stale = false;
+        for (k = 0; c->fleet && k < cc_fleet_count(c->fleet); k++) {
+                const struct cc_fleet_member *m = cc_fleet_member(c->fleet, k);
+                struct cc_config_cluster *cl;
+
+                if (!m->leaving)
+                        continue;
+                if (c->view.nclusters == CC_CONFIG_MAX_CLUSTERS) {
+                        CC_WARN(COMP, "too many clusters: a leaving one is not drained",
+                                CC_S("cluster", m->name));
+                        continue;
+                }
+                cl = &c->view.clusters[c->view.nclusters++];
+                memset(cl, 0, sizeof(*cl));
+                cl->name = (char *)m->name;
+                cl->region = (char *)m->region;
+        }
+}
+
+/* hand the config's deployed-to clusters (those without `services`) to the
+ * fleet, their kubeconfig and context defaulting to the controller's */
+static cc_err
+set_fleet_clusters(struct ctl *c, struct cc_diag *d)
+{
+        struct cc_config_cluster fc[CC_CONFIG_MAX_CLUSTERS];
+        size_t i, n = 0;
+        cc_err rc;
+
+        for (i = 0; i < c->cfg.nclusters; i++) {
+                if (c->cfg.clusters[i].services)
+                        continue;
+                fc[n] = c->cfg.clusters[i];
+                if (!fc[n].kubeconfig)
+                        fc[n].kubeconfig = (char *)c->kubeconfig;
+                if (!fc[n].context)
+                        fc[n].context = (char *)c->context;
+                n++;
+        }
+        if (!c->fleet && !n)
+                return CC_OK;
+        if (!c->fleet &&
+            (rc = cc_fleet_new(&c->loop, &c->http, &c->env, fleet_changed, c, &c->fleet, d)))
+                return rc;
+        if ((rc = cc_fleet_set_clusters(c->fleet, fc, n, d)))
+                return rc;
+        build_view(c);
+        return CC_OK;
+}
+
+static bool
+same_str(const char *a, const char *b)
+{
+        return a == b || (a && b && !strcmp(a, b));
+}
+
+/* what a running controller cannot take from a reload */
+static const char *
+fixed_change(const struct cc_config *a, const struct cc_config *b)
+{
+        if (!same_str(a->fleet, b->fleet))
+                return "fleet";
+        if (!same_str(a->project, b->project))
+                return "project";
+        if (!same_str(a->network, b->network))
+                return "network";
+        if (!same_str(a->dns_zone, b->dns_zone) || !same_str(a->dns_name, b->dns_name))
+                return "dns";
+        if (a->cert_mode != b->cert_mode)
+                return "certificates";
+        if (!same_str(a->endpoints.compute, b->endpoints.compute) ||
+            !same_str(a->endpoints.certificatemanager, b->endpoints.certificatemanager) ||
+            !same_str(a->endpoints.dns, b->endpoints.dns) ||
+            !same_str(a->endpoints.token, b->endpoints.token) ||
+            !same_str(a->endpoints.metadata, b->endpoints.metadata))
+                return "endpoints";
+        if (a->credentials.type != b->credentials.type ||
+            !same_str(a->credentials.file, b->credentials.file))
+                return "credentials";
+        if (memcmp(&a->rates, &b->rates, sizeof(a->rates)))
+                return "rateLimits";
+        return NULL;
+}
+
+static bool
+stat_changed(const struct stat *a, const struct stat *b)
+{
+        return a->st_ino != b->st_ino || a->st_size != b->st_size ||
+               a->st_mtim.tv_sec != b->st_mtim.tv_sec || a->st_mtim.tv_nsec != b->st_mtim.tv_nsec;
+}
+
+/* between passes: read the config again and apply its clusters */
+static void
+reload(struct ctl *c)
+{
+        struct cc_config n, *old;
+        struct cc_diag d;
+        const char *what;
+
+        c->reload_due = false;
+        if (cc_config_load(c->config_path, &n, &d)) {
+                CC_ERROR(COMP, "cannot reload the config: the running one stays",
+                         CC_S("error", d.message));
+                return;
+        }
+        if ((what = fixed_change(&c->cfg, &n))) {
+                CC_ERROR(COMP,
+                         "config changed beyond clusters and drainSeconds: restart "
+                         "cloudctl to apply it; the running config stays",
+                         CC_S("field", what));
+                cc_config_release(&n);
+                return;
+        }
+        if (!(old = cc_realloc(c->old_cfgs, (c->nold_cfgs + 1) * sizeof(*old)))) {
+                cc_config_release(&n);
+                return;
+        }
+        c->old_cfgs = old;
+        c->old_cfgs[c->nold_cfgs++] = c->cfg;
+        c->cfg = n;
+        if (cc_inputs_load_services(&c->in, &c->cfg, &d))
+                CC_ERROR(COMP, "cannot read a cluster's services", CC_S("error", d.message));
+        if (set_fleet_clusters(c, &d))
+                CC_ERROR(COMP, "cannot apply the clusters", CC_S("error", d.message));
+        build_view(c);
+        CC_INFO(COMP, "config reloaded", CC_U("clusters", c->cfg.nclusters));
+        enqueue_all(c, false);
+}
+
+static void
+reload_poll(struct cc_timer *t, void *ud)
+{
+        struct ctl *c = ud;
+        struct stat st;
+
+        (void)t;
+        if (stat(c->config_path, &st) == 0 && stat_changed(&st, &c->cfg_stat)) {
+                c->cfg_stat = st;
+                c->reload_due = true;
+                kick(c);
+        }
+}
+
+static void
+on_sighup(uv_signal_t *h, int signum)
+{
+        struct ctl *c = h->data;
+
+        (void)signum;
+        c->reload_due = true;
+        kick(c);
+}
+
 static void kick_now(struct ctl *c);
 
 static void
@@ -1495,10 +2287,24 @@ kick_now(struct ctl *c)
         const char *key;
         uint64_t wait;
 
-        if (c->pass || c->stopping || !c->leading || c->nsynced < INF__COUNT)
+        if (c->pass || c->stopping)
+                return;
+        if (c->reload_due)
+                reload(c);
+        if (c->view_stale)
+                build_view(c);
+        if (!c->leading || c->nsynced < INF__COUNT)
                 return;
         if (!cc_wq_len(&c->wq))
                 return;
+        if (c->fleet && !cc_fleet_synced(c->fleet)) {
+                /* the member clusters' caches first, or every object would
+                 * look missing; unreachable ones do not hold this back */
+                if (!c->kick_timer &&
+                    cc_timer_start(&c->loop, 100, 0, kick_fired, c, &c->kick_timer))
+                        c->kick_timer = NULL;
+                return;
+        }
         if (!c->token_ready) {
                 wait = cc_wq_reserve(&c->wq, cc_loop_now_ms(&c->loop));
                 if (wait) {
@@ -1598,9 +2404,16 @@ on_loop_stop(struct cc_loop *loop, void *ud)
         cc_timer_cancel(c->resync_timer);
         cc_timer_cancel(c->wq_timer);
         cc_timer_cancel(c->kick_timer);
-        c->resync_timer = c->wq_timer = c->kick_timer = NULL;
+        cc_timer_cancel(c->reload_timer);
+        c->resync_timer = c->wq_timer = c->kick_timer = c->reload_timer = NULL;
         if (c->pass && c->pass->walking)
                 cc_walk_cancel(&c->pass->walk);
+        if (c->fleet)
+                cc_fleet_cancel_all(c->fleet);
+        if (c->sighup_on) {
+                uv_close((uv_handle_t *)&c->sighup, NULL);
+                c->sighup_on = false;
+        }
         if (c->sigs_on) {
                 for (i = 0; i < 2; i++)
                         uv_close((uv_handle_t *)&c->sigs[i], NULL);
@@ -1670,6 +2483,19 @@ setup(struct ctl *c, struct cc_diag *d)
         cc_gw_snapshot_init(&c->in.snap);
         if ((rc = cc_inputs_load_services(&c->in, &c->cfg, d)))
                 return rc;
+        build_view(c);
+        if ((rc = set_fleet_clusters(c, d)))
+                return rc;
+        if (stat(c->config_path, &c->cfg_stat) ||
+            cc_timer_start(&c->loop, RELOAD_POLL_MS, RELOAD_POLL_MS, reload_poll, c,
+                           &c->reload_timer))
+                c->reload_timer = NULL; /* SIGHUP still reloads */
+        if (uv_signal_init(&c->loop.uv, &c->sighup))
+                return cc_diag_set(d, CC_INTERNAL, 0, "cannot catch signals");
+        c->sighup.data = c;
+        uv_signal_start(&c->sighup, on_sighup, SIGHUP);
+        uv_unref((uv_handle_t *)&c->sighup);
+        c->sighup_on = true;
 
         cc_loop_on_stop(&c->loop, &c->stop_hook, on_loop_stop, c);
         for (i = 0; i < 2; i++) {
@@ -1715,11 +2541,16 @@ teardown(struct ctl *c)
 {
         size_t i;
 
+        c->tearing = true;
+        cc_fleet_free(c->fleet);
+        c->fleet = NULL;
         if (c->pass) {
                 pass_free(c->pass);
                 c->pass = NULL;
         }
         cc_kube_lease_free(c->lease);
+        links_drop(c, NULL, NULL, NULL);
+        cc_map_release(&c->links);
         for (i = 0; i < INF__COUNT; i++)
                 cc_kube_informer_free(c->inf[i]);
         cc_kube_events_free(c->events);
@@ -1730,6 +2561,10 @@ teardown(struct ctl *c)
                 for (i = 0; i < 2; i++)
                         uv_close((uv_handle_t *)&c->sigs[i], NULL);
                 c->sigs_on = false;
+        }
+        if (c->sighup_on) {
+                uv_close((uv_handle_t *)&c->sighup, NULL);
+                c->sighup_on = false;
         }
         free_zone_lists(c);
         cc_gke_negs_result_release(&c->negs);
@@ -1747,6 +2582,9 @@ teardown(struct ctl *c)
         if (c->kcfg_ok)
                 cc_kube_config_release(&c->kcfg);
         cc_config_release(&c->cfg);
+        for (i = 0; i < c->nold_cfgs; i++)
+                cc_config_release(&c->old_cfgs[i]);
+        cc_free(c->old_cfgs);
 }
 
 static int
@@ -1851,11 +2689,18 @@ const struct cc_cmd cc_cmd_run = {
             "deleted, or its class changes to one cloudctl does not serve, its cloud resources\n"
             "are deleted and verified gone before the finalizer is removed.\n"
             "\n"
-            "Backends: the NEG names of each member cluster's gateway Service are read from\n"
-            "the files of the config's clusters[].services (the Service labelled\n"
-            "gateway.networking.k8s.io/gateway-name=<gateway> in the Gateway's namespace,\n"
-            "annotation cloud.google.com/neg), as for 'cloudctl apply'; the files are read at\n"
-            "start. Their zones are discovered from the cloud.\n"
+            "Per-cluster gateways: in every member cluster of the config (through its\n"
+            "kubeconfig and context) cloudctl applies Istio's gateway set for each served\n"
+            "Gateway -- ServiceAccount, Deployment and Service <gateway>-istio (annotated\n"
+            "cloud.google.com/neg), a child Gateway of class istio and copies of the routes\n"
+            "-- and links the Service's NEGs to the load balancer once its gateway is\n"
+            "ready, weighted by the cluster's weight. A cluster removed from the config is\n"
+            "drained (capacityScaler 0 for drainSeconds), detached, then its objects are\n"
+            "deleted. Clusters with a clusters[].services file are external: their NEG\n"
+            "names come from the file, nothing is deployed there.\n"
+            "\n"
+            "The config file is reloaded when it changes and on SIGHUP; clusters and\n"
+            "drainSeconds take effect, other changes need a restart.\n"
             "\n"
             "options:\n"
             "  --config FILE            the cloudctl configuration (docs/config.md)\n"
@@ -1869,7 +2714,8 @@ const struct cc_cmd cc_cmd_run = {
             "                           reconcile every Gateway (default 300; 0 = never)\n"
             "\n"
             "Logs are logfmt on stderr (use --log=info before 'run' to see every change).\n"
-            "SIGINT or SIGTERM stops it; a leader releases its Lease first.\n"
+            "SIGINT or SIGTERM stops it; a leader releases its Lease first. SIGHUP reloads\n"
+            "the config.\n"
             "\n"
             "exit codes: 0 stopped by a signal, 1 could not start\n",
         .run = run_run,

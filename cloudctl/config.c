@@ -250,6 +250,14 @@ load(struct ld *l, const cJSON *root, struct cc_config *cfg)
                         *dst = v->valuedouble;
                 }
         }
+        {
+                int64_t ds = CC_CONFIG_DRAIN_DEFAULT;
+
+                rc = cc_json_get_int_opt(root, "drainSeconds", 0, 3600, &ds, l->d);
+                if (rc == CC_INVAL)
+                        return field_err(l, "drainSeconds", "must be an integer 0..3600");
+                cfg->drain_seconds = (int)ds;
+        }
         if (cfg->credentials.type == CC_CRED_SA_KEY && !cfg->credentials.file)
                 return field_err(l, "credentials.file", "is required for service-account-key");
         return CC_OK;

@@ -34,6 +34,9 @@ struct cc_config {
         char *dns_zone; /* NULL: no DNS records */
         char *dns_name; /* "example.com." */
         int cert_mode;  /* enum cc_cert_mode (providers/provider.h) */
+        /* cloudctl run: a cluster removed from the fleet keeps its backends
+         * at capacityScaler 0 this long before they are detached */
+        int drain_seconds;
         struct cc_config_cluster clusters[CC_CONFIG_MAX_CLUSTERS];
         size_t nclusters;
         struct {
@@ -49,7 +52,8 @@ struct cc_config {
         } rates;
 };
 
-#define CC_CONFIG_RATE_DEFAULT 20.0 /* GCP's default quotas are 1,500 a minute */
+#define CC_CONFIG_DRAIN_DEFAULT 30
+#define CC_CONFIG_RATE_DEFAULT  20.0 /* GCP's default quotas are 1,500 a minute */
 
 /* cc_config_load -- parse a YAML or JSON config file.  Errors name the file
  * and the field: "config 'c.yaml': field 'clusters[1].weight': must be

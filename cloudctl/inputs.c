@@ -109,8 +109,9 @@ build_gateway(struct cc_inputs *in, const struct cc_config *cfg, const struct cc
                         ig->lb.address_name = gw->addresses[i].value;
 
         for (i = 0; i < cfg->nclusters; i++) {
-                const cJSON *svc =
-                    find_service(&in->cluster_services[i], gw->meta.ns, gw->meta.name);
+                const cJSON *svc = i < in->nclusters ? find_service(&in->cluster_services[i],
+                                                                    gw->meta.ns, gw->meta.name)
+                                                     : NULL;
                 const char *ann = NULL;
                 char neg[128];
                 int port = 0;
@@ -145,6 +146,11 @@ cc_inputs_load_services(struct cc_inputs *in, const struct cc_config *cfg, struc
         cc_err rc = CC_OK;
         size_t i;
 
+        /* a reload replaces what an earlier call read */
+        for (i = 0; i < in->nclusters; i++)
+                cc_manifests_release(&in->cluster_services[i]);
+        cc_free(in->cluster_services);
+        in->nclusters = 0;
         in->cluster_services = cc_calloc(cfg->nclusters + 1, sizeof(*in->cluster_services));
         if (!in->cluster_services)
                 return cc_diag_set(d, CC_NOMEM, 0, "out of memory");

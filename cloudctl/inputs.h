@@ -62,7 +62,9 @@ void cc_inputs_release(struct cc_inputs *in);
  * into in->snap (cc_gw_snapshot_add), cc_inputs_classify().
  *
  * cc_inputs_load_services -- read every cluster's `services` file (blocks;
- * at start).  cc_inputs_classify -- skip, validate and build the
+ * at start and on a config reload, replacing what was read before).
+ * Clusters past the ones it read (the controller appends clusters that
+ * are leaving the fleet) have no Services.  cc_inputs_classify -- skip, validate and build the
  * per-Gateway inputs from in->snap (what cc_inputs_load does after
  * parsing); same results and errors.  cc_inputs_reset -- drop the
  * snapshot, the per-Gateway inputs, notes and errors; keep the cluster
