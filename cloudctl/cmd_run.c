@@ -660,7 +660,12 @@ link_clusters(struct pass *p)
                                 break;
                         default:
                                 include = l && l->phase == LINK_JOINED;
-                                recheck_after(p, FLEET_RECHECK_MS);
+                                /* progressing: its watches queue us when the
+                                 * Deployment or Service changes, this is the
+                                 * safety net; blocked waits for the user (the
+                                 * drift check looks again) */
+                                if (r->state == CC_FLEET_PROGRESSING)
+                                        recheck_after(p, FLEET_RECHECK_MS);
                                 break;
                         }
                 } else {
