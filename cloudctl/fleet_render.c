@@ -208,10 +208,14 @@ map_put(struct ctx *c, cJSON *o, const char *key, const char *value)
         if (!(v = chk(c, cJSON_CreateString(value))))
                 return;
         if (cJSON_GetObjectItemCaseSensitive(o, key)) {
-                cJSON_ReplaceItemInObjectCaseSensitive(o, key, v);
+                if (!cJSON_ReplaceItemInObjectCaseSensitive(o, key, v)) {
+                        cJSON_Delete(v);
+                        c->oom = true;
+                }
                 return;
         }
         if (!cJSON_AddItemToObject(o, key, v)) {
+                cJSON_Delete(v);
                 c->oom = true;
                 return;
         }
@@ -405,10 +409,14 @@ child_gateway(struct ctx *c)
                         chk(c, cJSON_AddStringToObject(l, "hostname", c->cl[i].hostname));
                 chk(c, cJSON_AddNumberToObject(l, "port", c->port));
                 chk(c, cJSON_AddStringToObject(l, "protocol", "HTTP"));
-                if (c->cl[i].allowed && l &&
-                    !cJSON_AddItemToObject(l, "allowedRoutes",
-                                           chk(c, cJSON_Duplicate(c->cl[i].allowed, true))))
-                        c->oom = true;
+                if (c->cl[i].allowed && l) {
+                        cJSON *a = chk(c, cJSON_Duplicate(c->cl[i].allowed, true));
+
+                        if (a && !cJSON_AddItemToObject(l, "allowedRoutes", a)) {
+                                cJSON_Delete(a);
+                                c->oom = true;
+                        }
+                }
                 push(c, ls, l);
         }
         return o;
