@@ -815,6 +815,30 @@ kube_admin(void *ud, struct cc_mocksrv *srv, const struct cc_mock_req *req,
                 for (i = 0; i < k->nobjs; i++)
                         cJSON_AddItemToArray(arr, cJSON_Duplicate(k->objs[i].obj, true));
                 cJSON_AddNumberToObject(out, "resourceVersion", (double)k->rv);
+        } else if (!strcmp(p, "pods")) {
+                if (!strcmp(req->method, "PUT")) {
+                        const char *ns = kube_str(body, "namespace", NULL);
+                        const char *dep = kube_str(body, "deployment", NULL);
+                        const cJSON *ready = cJSON_GetObjectItemCaseSensitive(body, "ready");
+
+                        if (!ns || !ns[0] || !dep || !dep[0] || !cJSON_IsBool(ready)) {
+                                admin_error(resp, 400,
+                                            "pods needs 'namespace', 'deployment' and a boolean "
+                                            "'ready'");
+                                goto out;
+                        }
+                        if (!kube_pod_hold(k, ns, dep, cJSON_IsTrue(ready))) {
+                                admin_error(resp, 500, "out of memory");
+                                goto out;
+                        }
+                        /* the Deployment controller acts on its next pass */
+                        k->gc.dirty = true;
+                        pthread_cond_broadcast(&k->cond);
+                } else if (strcmp(req->method, "GET")) {
+                        admin_error(resp, 405, "pods takes GET or PUT");
+                        goto out;
+                }
+                cJSON_AddItemToObject(out, "holds", kube_pod_holds(k));
         } else if (!strcmp(p, "gke")) {
                 cJSON_AddNumberToObject(out, "syncs", (double)k->gke.syncs);
                 cJSON_AddBoolToObject(out, "enabled", k->gke.gcp_url != NULL);

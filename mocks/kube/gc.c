@@ -1,5 +1,5 @@
-/* gc.c -- the worker thread that runs mock-kube's garbage collector and
- * namespace controller.
+/* gc.c -- the worker thread that runs mock-kube's controllers: garbage
+ * collector, namespace controller, Deployment and EndpointSlice.
  *
  * DESIGN
  * ------
@@ -10,7 +10,10 @@
  * (k->gc.dirty, set by kube_record, which also broadcasts k->cond) and every
  * PERIOD_MS besides, and repeats a pass at once while the previous one
  * changed something, so a cascade settles within milliseconds of the
- * request that started it.  Passes run under the cluster's lock and make
+ * request that started it.  The Deployment and EndpointSlice controllers
+ * (workload.c) run in the same pass, after the collector, so a slice sees
+ * the Deployment status written just before it; the periodic pass is what
+ * makes pods ready once --pod-ready-ms has gone by.  Passes run under the cluster's lock and make
  * ordinary writes, so every change has its watch event.
  */
 #include <errno.h>
@@ -46,6 +49,8 @@ worker(void *arg)
 
                 k->gc.dirty = false;
                 kube_gc_pass(k);
+                kube_deploy_pass(k);
+                kube_slice_pass(k);
                 k->gc.passes++;
                 if (k->gc.dirty)
                         continue; /* the pass changed something: look again */

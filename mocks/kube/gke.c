@@ -429,6 +429,66 @@ worker(void *arg)
 }
 
 bool
+kube_gke_set_zones(struct kube_gke *g, const char *arg, size_t cluster, size_t nclusters, char *err,
+                   size_t errlen)
+{
+        const char *p = arg, *end;
+        char **zones = NULL;
+        size_t lists = 1, n = 0, cap = 0, i;
+        bool ok = false;
+
+        for (end = arg; *end; end++)
+                if (*end == ';')
+                        lists++;
+        if (lists != 1 && lists != nclusters) {
+                snprintf(err, errlen,
+                         "bad --gke-zones '%s': %zu zone lists for %zu clusters (give one list "
+                         "for all, or one per cluster separated by ';')",
+                         arg, lists, nclusters);
+                goto out;
+        }
+        /* this cluster's list: the only one, or the cluster-th */
+        for (i = 0; lists > 1 && i < cluster; i++)
+                p = strchr(p, ';') + 1;
+        end = strchr(p, ';');
+        if (!end)
+                end = p + strlen(p);
+        while (p < end) {
+                const char *comma = memchr(p, ',', (size_t)(end - p));
+                size_t len = comma ? (size_t)(comma - p) : (size_t)(end - p);
+
+                if (len) {
+                        if (CC_GROW(zones, cap, n + 1) || !(zones[n] = cc_strndup(p, len))) {
+                                snprintf(err, errlen, "cannot set --gke-zones: out of memory");
+                                goto out;
+                        }
+                        n++;
+                }
+                p += len;
+                if (p < end && *p == ',')
+                        p++;
+        }
+        if (!n) {
+                snprintf(err, errlen, "bad --gke-zones '%s': no zone for cluster %zu", arg,
+                         cluster);
+                goto out;
+        }
+        for (i = 0; i < g->nzones; i++)
+                cc_free(g->zones[i]);
+        cc_free(g->zones);
+        g->zones = zones;
+        g->nzones = n;
+        zones = NULL;
+        n = 0;
+        ok = true;
+out:
+        for (i = 0; i < n; i++)
+                cc_free(zones[i]);
+        cc_free(zones);
+        return ok;
+}
+
+bool
 kube_gke_start(struct kube *k)
 {
         if (!k->gke.gcp_url || !k->srv)

@@ -15,8 +15,11 @@
  *   watch.c      the event ring and streaming watches
  *   api.c        HTTP: routing, auth, Table output, Status errors, admin
  *   gke.c        GKE's NEG controller (a worker thread per cluster)
- *   gc.c         the garbage collector and namespace controller's worker
- *                thread (the passes themselves are in store.c)
+ *   gc.c         the controllers' worker thread: garbage collector and
+ *                namespace controller (passes in store.c), Deployment and
+ *                EndpointSlice controllers (workload.c)
+ *   workload.c   Deployment status (pods ready after a delay, admin holds)
+ *                and the EndpointSlices of Services with a selector
  *
  * Locking: every handler runs with the server lock held (mocksrv.h), so all
  * state below is touched only under cc_mocksrv_mutex(k->srv).  Watch streams
@@ -211,6 +214,33 @@ struct kube_config {
         bool no_table;         /* never serve Table */
         long ns_grace_ms;      /* the namespace controller waits this long after a
                                   namespace's deletion began (0 = at once) */
+        long pod_ready_ms;     /* a Deployment's pods are ready this long after its
+                                  generation last changed (0 = at once) */
+        int index;             /* this cluster's index in the process (0-based): pod
+                                  IPs 10.<index>.x.y, nodes gke-<index>-node-N */
+};
+
+/* the Deployment controller's memory (workload.c): when each Deployment's
+ * generation last changed and the address block of its pods */
+struct kube_rollout {
+        char uid[64];
+        double generation;
+        uint64_t since; /* CLOCK_MONOTONIC ms */
+        unsigned block; /* pod IPs 10.<cluster>.<block>.<replica + 1> */
+        bool seen;      /* still there in this pass */
+};
+
+/* a Deployment whose pods are held unready (PUT /_mock/pods) */
+struct kube_hold {
+        char ns[256];
+        char name[256];
+};
+
+struct kube_workload {
+        struct kube_rollout *rollouts;
+        size_t nrollouts, rollouts_cap;
+        struct kube_hold *holds;
+        size_t nholds, holds_cap;
 };
 
 struct kube {
@@ -230,6 +260,7 @@ struct kube {
         size_t ndrops;
         struct kube_gke gke;
         struct kube_gc gc;
+        struct kube_workload wl;
         unsigned uid_seq;
         const char *fake_now; /* tests: fixed creationTimestamp; NULL = clock */
 };
@@ -350,7 +381,17 @@ void kube_handle(void *ud, struct cc_mocksrv *srv, const struct cc_mock_req *req
 
 /* gke.c: NEG controller (needs k->srv) */
 bool kube_gke_start(struct kube *k);
+/* kube_gke_stop -- stop the NEG worker (if running) and free g's settings,
+ * zones included */
 void kube_gke_stop(struct kube *k);
+/* kube_gke_set_zones -- set the zones of cluster `cluster` (of nclusters)
+ * from a --gke-zones value: one comma-separated list for every cluster
+ * ("us-east1-b,us-east1-c"), or one list per cluster separated by ';'
+ * ("us-east1-b,us-east1-c;europe-west1-b").  Returns false with a message in
+ * err when the number of lists is neither 1 nor nclusters, a list is empty,
+ * or memory runs out; g's zones are then left as they were. */
+bool kube_gke_set_zones(struct kube_gke *g, const char *arg, size_t cluster, size_t nclusters,
+                        char *err, size_t errlen);
 
 /* Deletion is asynchronous, as on a real cluster.  A DELETE removes an
  * object at once only when nothing holds it (no finalizers, Background
@@ -385,6 +426,35 @@ bool kube_gc_start(struct kube *k, pthread_mutex_t *lock);
  * the cluster are released); the lock must not be held.  Safe when not
  * started. */
 void kube_gc_stop(struct kube *k);
+
+/* The workload controllers (workload.c), run by the same worker after the
+ * garbage collector, lock held:
+ *   - Deployment: status for spec.replicas (absent = 1) pods, "starting"
+ *     (unavailableReplicas, Available False) until cfg.pod_ready_ms after
+ *     the generation last changed (or the Deployment was first seen), then
+ *     ready (readyReplicas, availableReplicas, Available True); a hold
+ *     (kube_pod_hold) keeps it unready.  Deployments being deleted are left
+ *     alone;
+ *   - EndpointSlice: for every Service with a non-empty spec.selector, one
+ *     slice `<svc>-<5 letters>` (labels kubernetes.io/service-name and
+ *     endpointslice.kubernetes.io/managed-by: endpointslice-controller.k8s.io,
+ *     owned by the Service) listing a ready endpoint per ready replica of
+ *     each Deployment in the namespace whose pod template labels match;
+ *     deleted when the Service loses its selector.  Slices without the
+ *     managed-by label are never touched.
+ * Writes are ordinary writes (watch events, new resourceVersion); a pass
+ * that finds everything as it should be writes nothing.  Each returns the
+ * number of writes it made. */
+size_t kube_deploy_pass(struct kube *k);
+size_t kube_slice_pass(struct kube *k);
+/* kube_pod_hold -- hold the pods of Deployment ns/name unready (ready =
+ * false) or release them (true); the Deployment need not exist yet.  false
+ * on allocation failure. */
+bool kube_pod_hold(struct kube *k, const char *ns, const char *name, bool ready);
+/* kube_pod_holds -- [{"namespace":..,"deployment":..}] (caller deletes) */
+cJSON *kube_pod_holds(const struct kube *k);
+/* kube_workload_clear -- forget holds and rollouts (reset, release) */
+void kube_workload_clear(struct kube *k);
 
 /* util (store.c) */
 void kube_now(const struct kube *k, char *out, size_t n);             /* RFC 3339, seconds */

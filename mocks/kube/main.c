@@ -16,7 +16,8 @@ static const char usage[] =
     "\n"
     "A local Kubernetes API server for tests: core/v1, apps/v1, discovery.k8s.io/v1,\n"
     "coordination.k8s.io/v1 and the Gateway API kinds, with discovery, OpenAPI v3,\n"
-    "watches, patches, server-side apply, finalizers and garbage collection.\n"
+    "watches, patches, server-side apply, finalizers, garbage collection, Deployment\n"
+    "status and the EndpointSlices of Services.\n"
     "The first lines on stdout are the base URLs, one per cluster.\n"
     "\n"
     "options:\n"
@@ -45,7 +46,7 @@ static const char usage[] =
     "  -h, --help               this help\n"
     "\n"
     "Admin API under /_mock/: requests, counters, faults, reset (common) and compact,\n"
-    "conflicts, drop-watches, watches, objects, gke (see mocks/README.md).\n";
+    "conflicts, drop-watches, watches, objects, gke, pods (see mocks/README.md).\n";
 
 static volatile sig_atomic_t stop_requested;
 
@@ -74,31 +75,6 @@ num(const char *opt, const char *v, long min, long max, long *out)
         return true;
 }
 
-static bool
-split_zones(struct kube_gke *g, const char *list)
-{
-        const char *p = list;
-
-        while (*p) {
-                const char *comma = strchr(p, ',');
-                size_t len = comma ? (size_t)(comma - p) : strlen(p);
-                size_t cap = g->nzones;
-
-                if (len) {
-                        if (CC_GROW(g->zones, cap, g->nzones + 1))
-                                return false;
-                        g->zones[g->nzones] = cc_strndup(p, len);
-                        if (!g->zones[g->nzones])
-                                return false;
-                        g->nzones++;
-                }
-                p += len;
-                if (*p == ',')
-                        p++;
-        }
-        return g->nzones > 0;
-}
-
 int
 main(int argc, char **argv)
 {
@@ -115,6 +91,7 @@ main(int argc, char **argv)
         memset(&opts, 0, sizeof(opts));
         cfg.crd_defaults = true;
         cfg.ns_grace_ms = 1000;
+        cfg.pod_ready_ms = 300;
         opts.max_body = 3u << 20;
         for (i = 1; i < argc; i++) {
                 const char *o = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
@@ -168,6 +145,11 @@ main(int argc, char **argv)
                                 return 2;
                         cfg.ns_grace_ms = v;
                         i++;
+                } else if (!strcmp(o, "--pod-ready-ms")) {
+                        if (!num(o, val, 0, 3600000, &v))
+                                return 2;
+                        cfg.pod_ready_ms = v;
+                        i++;
                 } else if (!strcmp(o, "--bookmark-interval")) {
                         if (!num(o, val, 1, 86400, &v))
                                 return 2;
@@ -214,13 +196,23 @@ main(int argc, char **argv)
                 struct kube *k = &clusters[i];
                 struct cc_mock_app app = kube_app_template;
                 struct cc_mocksrv_opts o = opts;
+                struct kube_config c = cfg;
                 struct cc_diag d;
+                char err[512];
 
-                if (!kube_init(k, &cfg)) {
+                c.index = i;
+                if (!kube_init(k, &c)) {
                         fprintf(stderr, "mock-kube: cannot initialise cluster %d\n", i);
                         goto out;
                 }
                 started++;
+                /* zones before the worker starts: the EndpointSlice controller reads them */
+                if (!kube_gke_set_zones(&k->gke, zones, (size_t)i, (size_t)nclusters, err,
+                                        sizeof(err))) {
+                        fprintf(stderr, "mock-kube: %s\n", err);
+                        rc = 2;
+                        goto out;
+                }
                 if (opts.port)
                         o.port = opts.port + i;
                 app.ud = k;
@@ -229,14 +221,14 @@ main(int argc, char **argv)
                         goto out;
                 }
                 if (!kube_gc_start(k, cc_mocksrv_mutex(k->srv))) {
-                        fprintf(stderr, "mock-kube: cannot start the garbage collector\n");
+                        fprintf(stderr, "mock-kube: cannot start the controllers\n");
                         goto out;
                 }
                 if (gcp) {
                         k->gke.gcp_url = cc_strdup(gcp);
                         k->gke.project = cc_strdup(project);
-                        if (!k->gke.gcp_url || !k->gke.project || !split_zones(&k->gke, zones)) {
-                                fprintf(stderr, "mock-kube: bad --gke-zones '%s'\n", zones);
+                        if (!k->gke.gcp_url || !k->gke.project) {
+                                fprintf(stderr, "mock-kube: out of memory\n");
                                 goto out;
                         }
                         if (!kube_gke_start(k)) {

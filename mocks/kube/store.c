@@ -2111,6 +2111,7 @@ kube_reset(struct kube *k)
         k->compacted = k->rv;
         k->nconflicts = 0;
         k->ndrops = 0;
+        kube_workload_clear(k);
         seed(k);
 }
 
@@ -2118,6 +2119,7 @@ void
 kube_release(struct kube *k)
 {
         clear_state(k);
+        kube_workload_clear(k);
         cc_free(k->objs);
         cc_free(k->events);
         k->objs = NULL;

@@ -8,7 +8,9 @@
  * the test itself; they are test scaffolding, not loop work.  Teardown
  * sends SIGTERM to the process by its pid and checks that it exited 0 (so
  * under ASan a leak in mock-kube fails the test too); the child also gets
- * PR_SET_PDEATHSIG, so a crashed test leaves no process behind.
+ * PR_SET_PDEATHSIG, so a crashed test leaves no process behind.  One test
+ * starts two clusters with a zone list each and checks the EndpointSlices
+ * their Deployment and EndpointSlice controllers write, over plain curl.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -124,6 +126,7 @@ group_teardown(void **state)
 struct fx {
         pid_t pid;
         char url[128];
+        char url2[128]; /* the second cluster's, with mock_args asking for two */
         struct cc_loop loop;
         struct cc_http http;
         struct cc_kube_config cfg; /* the token kubeconfig */
@@ -139,12 +142,19 @@ mono_ms(void)
         return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+/* extra mock-kube arguments for the next mock_start (NULL-terminated; NULL =
+ * none) and how many clusters (URL lines) they make */
+static const char *const *mock_args;
+static int mock_clusters = 1;
+
 static void
 mock_start(struct fx *f)
 {
         const char *dir = getenv("CC_BINARY_DIR");
-        char bin[1024];
-        size_t n = 0;
+        const char *argv[32];
+        char bin[1024], lines[256];
+        size_t n = 0, a = 0, i;
+        int nl = 0;
         uint64_t deadline;
         int fds[2];
 
@@ -153,6 +163,20 @@ mock_start(struct fx *f)
         snprintf(bin, sizeof(bin), "%s/bin/mock-kube", dir);
         if (access(bin, X_OK))
                 fail_msg("cannot run '%s': %s", bin, strerror(errno));
+        argv[a++] = "mock-kube";
+        argv[a++] = "--port";
+        argv[a++] = "0";
+        argv[a++] = "--tls-cert";
+        argv[a++] = g.srv_cert;
+        argv[a++] = "--tls-key";
+        argv[a++] = g.srv_key;
+        argv[a++] = "--token";
+        argv[a++] = TOKEN;
+        argv[a++] = "--client-ca";
+        argv[a++] = g.client_ca;
+        for (i = 0; mock_args && mock_args[i] && a < 31; i++)
+                argv[a++] = mock_args[i];
+        argv[a] = NULL;
         assert_int_equal(pipe(fds), 0);
         f->pid = fork();
         assert_true(f->pid >= 0);
@@ -162,14 +186,13 @@ mock_start(struct fx *f)
                 dup2(fds[1], STDOUT_FILENO);
                 close(fds[0]);
                 close(fds[1]);
-                execl(bin, "mock-kube", "--port", "0", "--tls-cert", g.srv_cert, "--tls-key",
-                      g.srv_key, "--token", TOKEN, "--client-ca", g.client_ca, (char *)NULL);
+                execv(bin, (char *const *)argv);
                 _exit(127);
         }
         close(fds[1]);
-        /* the first stdout line is the URL */
+        /* the first stdout lines are the URLs, one per cluster */
         deadline = mono_ms() + 15000;
-        while (n < sizeof(f->url) - 1 && (n == 0 || f->url[n - 1] != '\n')) {
+        while (n < sizeof(lines) - 1 && nl < mock_clusters) {
                 struct pollfd p = { .fd = fds[0], .events = POLLIN };
                 uint64_t now = mono_ms();
                 ssize_t r;
@@ -178,16 +201,22 @@ mock_start(struct fx *f)
                         break;
                 if (poll(&p, 1, (int)(deadline - now)) <= 0)
                         continue;
-                r = read(fds[0], f->url + n, 1);
+                r = read(fds[0], lines + n, 1);
                 if (r <= 0)
                         break;
+                if (lines[n] == '\n')
+                        nl++;
                 n += (size_t)r;
         }
         close(fds[0]);
-        f->url[n] = '\0';
-        if (n == 0 || f->url[n - 1] != '\n')
-                fail_msg("mock-kube printed no URL line (got '%s')", f->url);
-        f->url[n - 1] = '\0';
+        lines[n] = '\0';
+        if (nl < mock_clusters)
+                fail_msg("mock-kube printed no URL lines (got '%s')", lines);
+        i = strcspn(lines, "\n");
+        snprintf(f->url, sizeof(f->url), "%.*s", (int)i, lines);
+        if (mock_clusters > 1)
+                snprintf(f->url2, sizeof(f->url2), "%.*s", (int)strcspn(lines + i + 1, "\n"),
+                         lines + i + 1);
         assert_int_equal(strncmp(f->url, "https://127.0.0.1:", 18), 0);
 }
 
@@ -1337,6 +1366,164 @@ test_auth_client_certificate(void **state)
         cc_free(key64);
 }
 
+/* --- Deployments and EndpointSlices in the real binary ---------------------- */
+
+/* method base+path with the token and an optional JSON body; the answer is
+ * parsed into *out (may be NULL).  Returns the HTTP status. */
+static long
+api(const char *base, const char *method, const char *path, const char *body, cJSON **out)
+{
+        CURL *c = curl_easy_init();
+        struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
+        struct cc_buf b = CC_BUF_INIT(0);
+        char url[512];
+        long code = 0;
+
+        h = curl_slist_append(h, "Authorization: Bearer " TOKEN);
+        snprintf(url, sizeof(url), "%s%s", base, path);
+        curl_easy_setopt(c, CURLOPT_URL, url);
+        curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+        curl_easy_setopt(c, CURLOPT_CAINFO, g.srv_cert);
+        curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+        if (body)
+                curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+        curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
+        curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
+        curl_easy_setopt(c, CURLOPT_TIMEOUT, 10L);
+        if (curl_easy_perform(c) == CURLE_OK)
+                curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+        if (out)
+                *out = cJSON_Parse(cc_buf_str(&b));
+        cc_buf_release(&b);
+        curl_slist_free_all(h);
+        curl_easy_cleanup(c);
+        return code;
+}
+
+/* deploy gw (2 replicas) and a Service selecting it into the cluster at base,
+ * and wait (bounded) for the slice to list both pods; returns its endpoints
+ * as "addr node zone;..." */
+static void
+deploy_and_wait(const char *base, char *out, size_t n)
+{
+        uint64_t deadline = mono_ms() + 20000;
+        cJSON *l = NULL;
+        const cJSON *eps = NULL, *e;
+        size_t len = 0;
+
+        assert_int_equal(api(base, "POST", "/apis/apps/v1/namespaces/default/deployments",
+                             "{\"metadata\":{\"name\":\"gw\"},\"spec\":{\"replicas\":2,"
+                             "\"template\":{\"metadata\":{\"labels\":{\"app\":\"gw\"}}}}}",
+                             NULL),
+                         201);
+        assert_int_equal(api(base, "POST", "/api/v1/namespaces/default/services",
+                             "{\"metadata\":{\"name\":\"gw\"},\"spec\":{\"selector\":{\"app\":"
+                             "\"gw\"},\"ports\":[{\"port\":80}]}}",
+                             NULL),
+                         201);
+        while (mono_ms() < deadline) {
+                struct timespec ts = { 0, 50 * 1000000L };
+
+                cJSON_Delete(l);
+                assert_int_equal(api(base, "GET",
+                                     "/apis/discovery.k8s.io/v1/namespaces/default/endpointslices"
+                                     "?labelSelector=kubernetes.io/service-name%3Dgw",
+                                     NULL, &l),
+                                 200);
+                eps = cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(l, "items"), 0),
+                                          "endpoints");
+                if (cJSON_GetArraySize(eps) == 2)
+                        break;
+                nanosleep(&ts, NULL);
+        }
+        assert_int_equal(cJSON_GetArraySize(eps), 2);
+        out[0] = 0;
+        cJSON_ArrayForEach(e, eps)
+        {
+                len += (size_t)snprintf(
+                    out + len, n - len, "%s %s %s;",
+                    cJSON_GetArrayItem(cJSON_GetObjectItem(e, "addresses"), 0)->valuestring,
+                    cJSON_GetStringValue(cJSON_GetObjectItem(e, "nodeName")),
+                    cJSON_GetStringValue(cJSON_GetObjectItem(e, "zone")));
+                assert_true(len < n);
+        }
+        cJSON_Delete(l);
+}
+
+static const char *const two_clusters[] = { "--clusters", "2", "--gke-zones",
+                                            "us-east1-b,us-east1-c;europe-west1-b", NULL };
+
+static int
+setup_two(void **state)
+{
+        mock_args = two_clusters;
+        mock_clusters = 2;
+        setup(state);
+        mock_args = NULL;
+        mock_clusters = 1;
+        return 0;
+}
+
+/* exit status of mock-kube run with args (it must not start serving) */
+static int
+mock_exit(const char *const *args)
+{
+        const char *dir = getenv("CC_BINARY_DIR");
+        const char *argv[16];
+        char bin[1024];
+        size_t a = 0;
+        int status = 0;
+        pid_t pid;
+
+        snprintf(bin, sizeof(bin), "%s/bin/mock-kube", dir ? dir : ".");
+        argv[a++] = "mock-kube";
+        while (*args && a < 15)
+                argv[a++] = *args++;
+        argv[a] = NULL;
+        pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                int fd = open("/dev/null", O_WRONLY);
+
+                prctl(PR_SET_PDEATHSIG, SIGKILL);
+                dup2(fd, STDOUT_FILENO);
+                dup2(fd, STDERR_FILENO);
+                execv(bin, (char *const *)argv);
+                _exit(127);
+        }
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* each cluster's EndpointSlices carry its own index and zones (--gke-zones
+ * with one list per cluster); a Deployment becomes Available after the
+ * default --pod-ready-ms */
+static void
+test_workloads_per_cluster(void **state)
+{
+        struct fx *f = *state;
+        static const char *const mismatch[] = { "--clusters", "3", "--gke-zones", "a;b", NULL };
+        static const char *const one_list[] = { "--clusters", "2", "--gke-zones", "a;", NULL };
+        char eps[512];
+        cJSON *d = NULL;
+
+        assert_true(f->url2[0] != 0);
+        deploy_and_wait(f->url, eps, sizeof(eps));
+        assert_string_equal(eps, "10.0.1.1 gke-0-node-0 us-east1-b;"
+                                 "10.0.1.2 gke-0-node-1 us-east1-c;");
+        deploy_and_wait(f->url2, eps, sizeof(eps));
+        assert_string_equal(eps, "10.1.1.1 gke-1-node-0 europe-west1-b;"
+                                 "10.1.1.2 gke-1-node-1 europe-west1-b;");
+        assert_int_equal(
+            api(f->url, "GET", "/apis/apps/v1/namespaces/default/deployments/gw", NULL, &d), 200);
+        assert_int_equal(
+            cJSON_GetObjectItem(cJSON_GetObjectItem(d, "status"), "readyReplicas")->valueint, 2);
+        cJSON_Delete(d);
+        /* the zone lists must match the clusters */
+        assert_int_equal(mock_exit(mismatch), 2);
+        assert_int_equal(mock_exit(one_list), 2);
+}
+
 int
 main(void)
 {
@@ -1347,6 +1534,7 @@ main(void)
                 cmocka_unit_test_setup_teardown(test_events_aggregate, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_auth_token_and_exec, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_auth_client_certificate, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_workloads_per_cluster, setup_two, teardown),
         };
 
         cc_alloc_init();

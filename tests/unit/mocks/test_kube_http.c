@@ -1,7 +1,8 @@
 /* test_kube_http.c -- mock-kube over HTTP: auth (token, client certificates),
  * routing, Status errors, the admin faults (conflicts, dropped watches,
  * compaction), the GKE NEG controller against a fake Compute API that
- * records its calls, and namespace and owner deletion finished by the
+ * records its calls (hand-made slices, and the slices of a Deployment with
+ * a pod hold), and namespace and owner deletion finished by the
  * controllers' worker thread. */
 #include <stdarg.h>
 #include <stddef.h>
@@ -615,6 +616,91 @@ test_gke_neg(void **state)
         cc_buf_release(&g.log);
 }
 
+/* a Deployment behind a NEG-annotated Service: the EndpointSlice controller
+ * lists its ready pods and the NEG controller attaches them, node names as
+ * instances; an admin hold (/_mock/pods) detaches them */
+static void
+test_gke_neg_deployment(void **state)
+{
+        struct fake_gcp g;
+        struct cc_mock_app app = { .ud = &g, .handle = fake_handle };
+        struct cc_mocksrv_opts o;
+        struct cc_mocksrv *gsrv = NULL;
+        struct cc_diag d;
+        struct fixture *f = start(NULL);
+        struct cc_buf b;
+        char err[200];
+
+        (void)state;
+        memset(&g, 0, sizeof(g));
+        memset(&o, 0, sizeof(o));
+        cc_buf_init(&g.log, 0);
+        assert_int_equal(cc_mocksrv_start(&o, &app, &gsrv, &d), CC_OK);
+        pthread_mutex_lock(cc_mocksrv_mutex(f->srv));
+        f->k.gke.gcp_url = cc_strdup(cc_mocksrv_url(gsrv));
+        f->k.gke.project = cc_strdup("p1");
+        assert_true(kube_gke_set_zones(&f->k.gke, "zone-a;zone-x,zone-b", 1, 2, err, sizeof(err)));
+        f->k.cfg.index = 1;
+        pthread_mutex_unlock(cc_mocksrv_mutex(f->srv));
+        assert_true(kube_gke_start(&f->k));
+
+        assert_int_equal(call(f, "POST", "/apis/apps/v1/namespaces/default/deployments",
+                              "{\"metadata\":{\"name\":\"gw\"},\"spec\":{\"replicas\":2,"
+                              "\"template\":{\"metadata\":{\"labels\":{\"app\":\"gw\"}}}}}",
+                              NULL, 0),
+                         201);
+        assert_int_equal(call(f, "POST", "/api/v1/namespaces/default/services",
+                              "{\"metadata\":{\"name\":\"gw\",\"annotations\":{"
+                              "\"cloud.google.com/neg\":\"{\\\"exposed_ports\\\":{\\\"80\\\":{"
+                              "\\\"name\\\":\\\"neg-gw\\\"}}}\"}},\"spec\":{\"selector\":{"
+                              "\"app\":\"gw\"},\"ports\":[{\"name\":\"http\",\"port\":80,"
+                              "\"targetPort\":8080}]}}",
+                              NULL, 0),
+                         201);
+        assert_true(wait_for(f, &g,
+                             "POST /compute/v1/projects/p1/zones/zone-x/"
+                             "networkEndpointGroups/neg-gw/attachNetworkEndpoints "
+                             "{\"networkEndpoints\":[{\"ipAddress\":\"10.1.1.1\",\"port\":"
+                             "8080,\"instance\":\"gke-1-node-0\"}]}"));
+        assert_true(wait_for(f, &g,
+                             "POST /compute/v1/projects/p1/zones/zone-b/"
+                             "networkEndpointGroups/neg-gw/attachNetworkEndpoints "
+                             "{\"networkEndpoints\":[{\"ipAddress\":\"10.1.1.2\",\"port\":"
+                             "8080,\"instance\":\"gke-1-node-1\"}]}"));
+        /* the admin hold: validated, listed, and the endpoints detached */
+        assert_int_equal(call(f, "PUT", "/_mock/pods", "{\"namespace\":\"default\"}", NULL, 0),
+                         400);
+        assert_int_equal(req(f, "PUT", "/_mock/pods", "application/json",
+                             "{\"namespace\":\"default\",\"deployment\":\"gw\",\"ready\":false}",
+                             NULL, &b),
+                         200);
+        cc_buf_release(&b);
+        assert_int_equal(req(f, "GET", "/_mock/pods", NULL, NULL, NULL, &b), 200);
+        assert_non_null(strstr(cc_buf_str(&b), "{\"namespace\":\"default\",\"deployment\":\"gw\","
+                                               "\"ready\":false}"));
+        cc_buf_release(&b);
+        assert_true(wait_for(f, &g,
+                             "zone-x/networkEndpointGroups/neg-gw/detachNetworkEndpoints "
+                             "{\"networkEndpoints\":[{\"ipAddress\":\"10.1.1.1\""));
+        assert_true(wait_for(f, &g,
+                             "zone-b/networkEndpointGroups/neg-gw/detachNetworkEndpoints "
+                             "{\"networkEndpoints\":[{\"ipAddress\":\"10.1.1.2\""));
+        assert_int_equal(
+            req(f, "GET", "/apis/apps/v1/namespaces/default/deployments/gw", NULL, NULL, NULL, &b),
+            200);
+        assert_non_null(strstr(cc_buf_str(&b), "\"unavailableReplicas\":2"));
+        cc_buf_release(&b);
+        assert_int_equal(req(f, "PUT", "/_mock/pods", "application/json",
+                             "{\"namespace\":\"default\",\"deployment\":\"gw\",\"ready\":true}",
+                             NULL, &b),
+                         200);
+        assert_non_null(strstr(cc_buf_str(&b), "\"holds\":[]"));
+        cc_buf_release(&b);
+        stop(f);
+        cc_mocksrv_stop(gsrv);
+        cc_buf_release(&g.log);
+}
+
 /* poll GET path until it answers want (a bound on a hang, not a timing check) */
 static long
 poll_status(struct fixture *f, const char *path, long want)
@@ -708,6 +794,7 @@ main(void)
                 cmocka_unit_test(test_client_certificates),
                 cmocka_unit_test(test_admin_faults),
                 cmocka_unit_test(test_gke_neg),
+                cmocka_unit_test(test_gke_neg_deployment),
                 cmocka_unit_test(test_async_deletion),
         };
         int rc;

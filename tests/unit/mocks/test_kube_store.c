@@ -1,8 +1,9 @@
 /* test_kube_store.c -- mock-kube's object semantics: resourceVersion and
  * generation rules, status subresource, optimistic concurrency, finalizers,
  * garbage collection (background, foreground, orphan) and namespace
- * termination run by the controllers' worker thread, server-side apply, and
- * the watch event window with its 410. */
+ * termination run by the controllers' worker thread, Deployment status and
+ * the EndpointSlices of Services (pod holds, zones per cluster), server-side
+ * apply, and the watch event window with its 410. */
 #include <errno.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -420,6 +421,7 @@ teardown_gc(struct kube *k)
 {
         pthread_mutex_unlock(lk);
         kube_gc_stop(k);
+        kube_gke_stop(k); /* frees the zones a test set */
         assert_false(k->gc.running);
         pthread_mutex_destroy(lk);
         cc_free(lk);
@@ -810,6 +812,403 @@ test_namespace_termination(void **state)
         teardown_gc(k);
 }
 
+/* --- Deployment status and EndpointSlices ------------------------------------ */
+
+/* wait until the status of Deployment ns/name has condition Available = want */
+static void
+wait_available(struct kube *k, const char *name, const char *want)
+{
+        const struct kube_res *dep = res("apps", "v1", "deployments");
+        struct timespec until;
+        int w = 0;
+
+        deadline(&until);
+        for (;;) {
+                cJSON *out = NULL;
+                const cJSON *c;
+                bool ok = false;
+
+                assert_int_equal(kube_get(k, dep, "default", name, &out), 200);
+                cJSON_ArrayForEach(
+                    c, cJSON_GetObjectItemCaseSensitive(
+                           cJSON_GetObjectItemCaseSensitive(out, "status"),
+                           "conditions")) if (!strcmp(s(c, "type", NULL), "Available") &&
+                                              !strcmp(s(c, "status", NULL), want)) ok = true;
+                cJSON_Delete(out);
+                if (ok)
+                        return;
+                assert_true(w != ETIMEDOUT);
+                w = pthread_cond_timedwait(&k->cond, lk, &until);
+        }
+}
+
+/* the status of Deployment name equals the JSON text want */
+static void
+assert_status(struct kube *k, const char *name, const char *want)
+{
+        cJSON *out = NULL, *w = cJSON_Parse(want);
+
+        assert_non_null(w);
+        assert_int_equal(kube_get(k, res("apps", "v1", "deployments"), "default", name, &out), 200);
+        if (!cJSON_Compare(cJSON_GetObjectItemCaseSensitive(out, "status"), w, true)) {
+                char *got = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(out, "status"));
+
+                print_error("status of %s:\n got  %s\n want %s\n", name, got, want);
+                cJSON_free(got);
+                fail();
+        }
+        cJSON_Delete(w);
+        cJSON_Delete(out);
+}
+
+/* the controller-managed slices of Service svc (caller deletes) */
+static cJSON *
+managed_slices(struct kube *k, const char *svc)
+{
+        char sel[256];
+        struct kube_list_opts lo = { 0 };
+        cJSON *out = NULL;
+
+        snprintf(sel, sizeof(sel),
+                 "kubernetes.io/service-name=%s,endpointslice.kubernetes.io/managed-by="
+                 "endpointslice-controller.k8s.io",
+                 svc);
+        lo.label_selector = sel;
+        assert_int_equal(
+            kube_list(k, res("discovery.k8s.io", "v1", "endpointslices"), "default", &lo, &out),
+            200);
+        return out;
+}
+
+/* wait until svc's one managed slice has n endpoints (n < 0: no slice at all) */
+static cJSON *
+wait_slice(struct kube *k, const char *svc, int n)
+{
+        struct timespec until;
+        int w = 0;
+
+        deadline(&until);
+        for (;;) {
+                cJSON *l = managed_slices(k, svc);
+                cJSON *items = cJSON_GetObjectItemCaseSensitive(l, "items");
+                int got = cJSON_GetArraySize(items) == 1
+                              ? cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(
+                                    cJSON_GetArrayItem(items, 0), "endpoints"))
+                              : -1;
+
+                assert_true(cJSON_GetArraySize(items) <= 1);
+                if (got == n) {
+                        cJSON *one = n < 0 ? NULL : cJSON_DetachItemFromArray(items, 0);
+
+                        cJSON_Delete(l);
+                        return one;
+                }
+                cJSON_Delete(l);
+                assert_true(w != ETIMEDOUT);
+                w = pthread_cond_timedwait(&k->cond, lk, &until);
+        }
+}
+
+#define T0 "2025-01-01T00:00:00Z"
+#define T1 "2025-01-01T00:00:05Z"
+#define T2 "2025-01-01T00:00:09Z"
+
+static void
+test_deployment_status(void **state)
+{
+        struct kube *k = setup_gc();
+        const struct kube_res *dep = res("apps", "v1", "deployments");
+        cJSON *out = NULL;
+        char ev[128], status[1024];
+        unsigned long rv;
+        int i;
+
+        (void)state;
+        k->fake_now = T0;
+        k->cfg.pod_ready_ms = 3600000; /* starting until the test shortens it */
+        assert_int_equal(create(k, dep, "default",
+                                "{\"metadata\":{\"name\":\"gw\"},\"spec\":{\"replicas\":3,"
+                                "\"template\":{\"metadata\":{\"labels\":{\"app\":\"gw\"}}}}}",
+                                &out),
+                         201);
+        rv = kube_current_rv(k);
+        cJSON_Delete(out);
+        /* starting: one write, then nothing while the pods stay unready */
+        wait_available(k, "gw", "False");
+        for (i = 0; i < 3; i++)
+                settle(k);
+        events(k, rv - 1, "Deployment", "default", "gw", ev, sizeof(ev));
+        assert_string_equal(ev, "ADDED,MODIFIED");
+        assert_status(k, "gw",
+                      "{\"observedGeneration\":1,\"replicas\":3,\"updatedReplicas\":3,"
+                      "\"unavailableReplicas\":3,\"conditions\":[{\"type\":\"Available\","
+                      "\"status\":\"False\",\"lastUpdateTime\":\"" T0 "\",\"lastTransitionTime\":"
+                      "\"" T0 "\",\"reason\":\"MinimumReplicasUnavailable\",\"message\":"
+                      "\"Deployment does not have minimum availability.\"},{\"type\":"
+                      "\"Progressing\",\"status\":\"True\",\"lastUpdateTime\":\"" T0 "\","
+                      "\"lastTransitionTime\":\"" T0 "\",\"reason\":\"ReplicaSetUpdated\","
+                      "\"message\":\"ReplicaSet \\\"gw-55gjzzcpv2\\\" is progressing.\"}]}");
+        /* the delay goes by: Available with exactly one more write */
+        rv = kube_current_rv(k);
+        k->fake_now = T1;
+        k->cfg.pod_ready_ms = 20;
+        wait_available(k, "gw", "True");
+        snprintf(status, sizeof(status),
+                 "{\"observedGeneration\":1,\"replicas\":3,\"updatedReplicas\":3,"
+                 "\"readyReplicas\":3,\"availableReplicas\":3,\"conditions\":[{\"type\":"
+                 "\"Available\",\"status\":\"True\",\"lastUpdateTime\":\"%s\","
+                 "\"lastTransitionTime\":\"%s\",\"reason\":\"MinimumReplicasAvailable\","
+                 "\"message\":\"Deployment has minimum availability.\"},{\"type\":"
+                 "\"Progressing\",\"status\":\"True\",\"lastUpdateTime\":\"%s\","
+                 "\"lastTransitionTime\":\"%s\",\"reason\":\"NewReplicaSetAvailable\","
+                 "\"message\":\"ReplicaSet \\\"gw-55gjzzcpv2\\\" has successfully "
+                 "progressed.\"}]}",
+                 T1, T1, T1, T0);
+        assert_status(k, "gw", status);
+        /* a steady state makes no write, however many passes run */
+        k->fake_now = T2;
+        for (i = 0; i < 4; i++)
+                settle(k);
+        events(k, rv, "Deployment", "default", "gw", ev, sizeof(ev));
+        assert_string_equal(ev, "MODIFIED");
+        assert_int_equal(kube_get(k, dep, "default", "gw", &out), 200);
+        assert_int_equal(strtoul(s(out, "metadata", "resourceVersion"), NULL, 10), rv + 1);
+        cJSON_Delete(out);
+        assert_status(k, "gw", status);
+
+        /* held unready: Available False again, the rollout stays complete */
+        rv = kube_current_rv(k);
+        assert_true(kube_pod_hold(k, "default", "gw", false));
+        assert_true(kube_pod_hold(k, "default", "gw", false)); /* once is enough */
+        out = kube_pod_holds(k);
+        assert_int_equal(cJSON_GetArraySize(out), 1);
+        assert_string_equal(s(cJSON_GetArrayItem(out, 0), "deployment", NULL), "gw");
+        cJSON_Delete(out);
+        wait_available(k, "gw", "False");
+        assert_status(k, "gw",
+                      "{\"observedGeneration\":1,\"replicas\":3,\"updatedReplicas\":3,"
+                      "\"unavailableReplicas\":3,\"conditions\":[{\"type\":\"Available\","
+                      "\"status\":\"False\",\"lastUpdateTime\":\"" T2 "\",\"lastTransitionTime\":"
+                      "\"" T2 "\",\"reason\":\"MinimumReplicasUnavailable\",\"message\":"
+                      "\"Deployment does not have minimum availability.\"},{\"type\":"
+                      "\"Progressing\",\"status\":\"True\",\"lastUpdateTime\":\"" T1 "\","
+                      "\"lastTransitionTime\":\"" T0 "\",\"reason\":\"NewReplicaSetAvailable\","
+                      "\"message\":\"ReplicaSet \\\"gw-55gjzzcpv2\\\" has successfully "
+                      "progressed.\"}]}");
+        assert_true(kube_pod_hold(k, "default", "gw", true));
+        out = kube_pod_holds(k);
+        assert_int_equal(cJSON_GetArraySize(out), 0);
+        cJSON_Delete(out);
+        wait_available(k, "gw", "True");
+        events(k, rv, "Deployment", "default", "gw", ev, sizeof(ev));
+        assert_string_equal(ev, "MODIFIED,MODIFIED");
+
+        /* a spec change restarts the pods: starting again at the new generation */
+        k->cfg.pod_ready_ms = 3600000;
+        assert_int_equal(patch(k, dep, "default", "gw", "application/merge-patch+json", "",
+                               "{\"spec\":{\"replicas\":1}}", &out),
+                         200);
+        cJSON_Delete(out);
+        wait_available(k, "gw", "False");
+        assert_int_equal(kube_get(k, dep, "default", "gw", &out), 200);
+        assert_int_equal(cJSON_GetObjectItemCaseSensitive(
+                             cJSON_GetObjectItemCaseSensitive(out, "status"), "observedGeneration")
+                             ->valueint,
+                         2);
+        assert_int_equal(cJSON_GetObjectItemCaseSensitive(
+                             cJSON_GetObjectItemCaseSensitive(out, "status"), "unavailableReplicas")
+                             ->valueint,
+                         1);
+        cJSON_Delete(out);
+        teardown_gc(k);
+}
+
+static void
+assert_endpoint(const cJSON *e, const char *addr, const char *node, const char *zone)
+{
+        const cJSON *c = cJSON_GetObjectItemCaseSensitive(e, "conditions");
+
+        assert_string_equal(
+            cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(e, "addresses"), 0)->valuestring,
+            addr);
+        assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(e, "addresses")), 1);
+        assert_string_equal(s(e, "nodeName", NULL), node);
+        assert_string_equal(s(e, "zone", NULL), zone);
+        assert_true(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(c, "ready")));
+        assert_true(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(c, "serving")));
+        assert_true(cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(c, "terminating")));
+}
+
+static void
+test_endpoint_slices(void **state)
+{
+        struct kube *k = setup_gc();
+        const struct kube_res *dep = res("apps", "v1", "deployments");
+        const struct kube_res *svc = res("", "v1", "services");
+        const struct kube_res *es = res("discovery.k8s.io", "v1", "endpointslices");
+        static const char hand[] =
+            "{\"metadata\":{\"name\":\"web-manual\",\"labels\":{\"kubernetes.io/service-name\":"
+            "\"web\"}},\"addressType\":\"IPv4\",\"ports\":[{\"name\":\"http\",\"port\":8080}],"
+            "\"endpoints\":[{\"addresses\":[\"10.9.9.9\"]}]}";
+        cJSON *out = NULL, *hand_obj, *slice, *want;
+        char err[200], svc_uid[64], ev[128], *text;
+        const cJSON *eps, *md;
+        unsigned long rv;
+        int i;
+
+        (void)state;
+        assert_true(kube_gke_set_zones(&k->gke, "zone-a,zone-b", 0, 1, err, sizeof(err)));
+        /* a slice made by hand, as the NEG tests do: never touched */
+        assert_int_equal(create(k, es, "default", hand, &hand_obj), 201);
+        /* two Deployments the Service selects (one held unready), one it does not */
+        assert_true(kube_pod_hold(k, "default", "late", false));
+        assert_int_equal(create(k, dep, "default",
+                                "{\"metadata\":{\"name\":\"late\"},\"spec\":{\"replicas\":2,"
+                                "\"template\":{\"metadata\":{\"labels\":{\"app\":\"web\","
+                                "\"tier\":\"x\"}}}}}",
+                                &out),
+                         201);
+        cJSON_Delete(out);
+        settle(k);
+        assert_int_equal(create(k, dep, "default",
+                                "{\"metadata\":{\"name\":\"other\"},\"spec\":{\"template\":{"
+                                "\"metadata\":{\"labels\":{\"app\":\"other\"}}}}}",
+                                &out),
+                         201);
+        cJSON_Delete(out);
+        assert_int_equal(create(k, dep, "default",
+                                "{\"metadata\":{\"name\":\"web\"},\"spec\":{\"replicas\":3,"
+                                "\"template\":{\"metadata\":{\"labels\":{\"app\":\"web\"}}}}}",
+                                &out),
+                         201);
+        cJSON_Delete(out);
+        assert_int_equal(
+            create(k, svc, "default",
+                   "{\"metadata\":{\"name\":\"web\",\"labels\":{\"team\":\"a\"}},\"spec\":{"
+                   "\"selector\":{\"app\":\"web\"},\"ports\":[{\"name\":\"http\",\"port\":80,"
+                   "\"targetPort\":8080},{\"name\":\"tls\",\"port\":443,\"targetPort\":\"https\","
+                   "\"protocol\":\"TCP\"}]}}",
+                   &out),
+            201);
+        snprintf(svc_uid, sizeof(svc_uid), "%s", s(out, "metadata", "uid"));
+        cJSON_Delete(out);
+        /* "late" is held (block 1), "other" (block 2) is not selected, "web" is block 3 */
+        slice = wait_slice(k, "web", 3);
+        md = cJSON_GetObjectItemCaseSensitive(slice, "metadata");
+        assert_string_equal(s(md, "name", NULL), "web-rxzqt");
+        assert_string_equal(s(md, "generateName", NULL), "web-");
+        assert_string_equal(s(slice, "addressType", NULL), "IPv4");
+        want = cJSON_Parse("{\"team\":\"a\",\"endpointslice.kubernetes.io/managed-by\":"
+                           "\"endpointslice-controller.k8s.io\",\"kubernetes.io/service-name\":"
+                           "\"web\"}");
+        assert_true(cJSON_Compare(cJSON_GetObjectItemCaseSensitive(md, "labels"), want, true));
+        cJSON_Delete(want);
+        text = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(md, "ownerReferences"));
+        snprintf(ev, sizeof(ev), "\"uid\":\"%s\"", svc_uid);
+        assert_non_null(strstr(text, ev));
+        assert_non_null(strstr(text, "\"kind\":\"Service\",\"name\":\"web\""));
+        cJSON_free(text);
+        text = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(slice, "ports"));
+        assert_string_equal(text, "[{\"name\":\"http\",\"protocol\":\"TCP\",\"port\":8080},"
+                                  "{\"name\":\"tls\",\"protocol\":\"TCP\",\"port\":443}]");
+        cJSON_free(text);
+        eps = cJSON_GetObjectItemCaseSensitive(slice, "endpoints");
+        assert_endpoint(cJSON_GetArrayItem(eps, 0), "10.0.3.1", "gke-0-node-0", "zone-a");
+        assert_endpoint(cJSON_GetArrayItem(eps, 1), "10.0.3.2", "gke-0-node-1", "zone-b");
+        assert_endpoint(cJSON_GetArrayItem(eps, 2), "10.0.3.3", "gke-0-node-2", "zone-a");
+        cJSON_Delete(slice);
+        /* "late" gets ready: its endpoints come first (by name) */
+        assert_true(kube_pod_hold(k, "default", "late", true));
+        k->gc.dirty = true;
+        slice = wait_slice(k, "web", 5);
+        eps = cJSON_GetObjectItemCaseSensitive(slice, "endpoints");
+        assert_endpoint(cJSON_GetArrayItem(eps, 0), "10.0.1.1", "gke-0-node-0", "zone-a");
+        assert_endpoint(cJSON_GetArrayItem(eps, 1), "10.0.1.2", "gke-0-node-1", "zone-b");
+        assert_endpoint(cJSON_GetArrayItem(eps, 2), "10.0.3.1", "gke-0-node-0", "zone-a");
+        cJSON_Delete(slice);
+        /* settled: no more writes to the slice */
+        rv = kube_current_rv(k);
+        for (i = 0; i < 3; i++)
+                settle(k);
+        assert_int_equal(kube_current_rv(k), rv);
+        /* a hold takes a Deployment's endpoints out, its release puts them back */
+        assert_true(kube_pod_hold(k, "default", "web", false));
+        k->gc.dirty = true;
+        slice = wait_slice(k, "web", 2);
+        eps = cJSON_GetObjectItemCaseSensitive(slice, "endpoints");
+        assert_endpoint(cJSON_GetArrayItem(eps, 1), "10.0.1.2", "gke-0-node-1", "zone-b");
+        cJSON_Delete(slice);
+        assert_true(kube_pod_hold(k, "default", "late", false));
+        k->gc.dirty = true;
+        slice = wait_slice(k, "web", 0);
+        cJSON_Delete(slice);
+        assert_true(kube_pod_hold(k, "default", "web", true));
+        assert_true(kube_pod_hold(k, "default", "late", true));
+        k->gc.dirty = true;
+        cJSON_Delete(wait_slice(k, "web", 5));
+        /* a Service that loses its selector loses its slice */
+        rv = kube_current_rv(k);
+        assert_int_equal(patch(k, svc, "default", "web", "application/merge-patch+json", "",
+                               "{\"spec\":{\"selector\":null}}", &out),
+                         200);
+        cJSON_Delete(out);
+        assert_null(wait_slice(k, "web", -1));
+        events(k, rv, "EndpointSlice", "default", "web-rxzqt", ev, sizeof(ev));
+        assert_string_equal(ev, "DELETED");
+        /* back with the selector, then the Service goes: the collector takes the slice */
+        assert_int_equal(patch(k, svc, "default", "web", "application/merge-patch+json", "",
+                               "{\"spec\":{\"selector\":{\"app\":\"web\"}}}", &out),
+                         200);
+        cJSON_Delete(out);
+        cJSON_Delete(wait_slice(k, "web", 5));
+        assert_int_equal(kube_delete(k, svc, "default", "web", NULL, NULL, false, &out), 200);
+        cJSON_Delete(out);
+        assert_null(wait_slice(k, "web", -1));
+        /* the hand-made slice was never written */
+        settle(k);
+        assert_int_equal(kube_get(k, es, "default", "web-manual", &out), 200);
+        assert_true(cJSON_Compare(out, hand_obj, true));
+        cJSON_Delete(out);
+        cJSON_Delete(hand_obj);
+        teardown_gc(k);
+}
+
+/* --gke-zones: one list for every cluster, or one per cluster */
+static void
+test_gke_zones(void **state)
+{
+        struct kube_gke g;
+        char err[300];
+
+        (void)state;
+        memset(&g, 0, sizeof(g));
+        assert_true(kube_gke_set_zones(&g, ",us-east1-b,,us-east1-c,", 2, 3, err, sizeof(err)));
+        assert_int_equal(g.nzones, 2);
+        assert_string_equal(g.zones[0], "us-east1-b");
+        assert_string_equal(g.zones[1], "us-east1-c");
+        assert_true(
+            kube_gke_set_zones(&g, "us-east1-b,us-east1-c;europe-west1-b", 1, 2, err, sizeof(err)));
+        assert_int_equal(g.nzones, 1);
+        assert_string_equal(g.zones[0], "europe-west1-b");
+        assert_true(
+            kube_gke_set_zones(&g, "us-east1-b,us-east1-c;europe-west1-b", 0, 2, err, sizeof(err)));
+        assert_int_equal(g.nzones, 2);
+        assert_string_equal(g.zones[1], "us-east1-c");
+        /* errors leave the zones as they were */
+        assert_false(kube_gke_set_zones(&g, "a;b", 0, 3, err, sizeof(err)));
+        assert_string_equal(err, "bad --gke-zones 'a;b': 2 zone lists for 3 clusters (give one "
+                                 "list for all, or one per cluster separated by ';')");
+        assert_false(kube_gke_set_zones(&g, "a;,", 1, 2, err, sizeof(err)));
+        assert_string_equal(err, "bad --gke-zones 'a;,': no zone for cluster 1");
+        assert_false(kube_gke_set_zones(&g, "", 0, 1, err, sizeof(err)));
+        assert_false(kube_gke_set_zones(&g, "a;b;c", 0, 1, err, sizeof(err)));
+        assert_int_equal(g.nzones, 2);
+        assert_string_equal(g.zones[0], "us-east1-b");
+        kube_gke_set_zones(&g, "x", 0, 1, err, sizeof(err));
+        cc_free(g.zones[0]);
+        cc_free(g.zones);
+}
+
 static void
 test_list_pagination(void **state)
 {
@@ -1086,6 +1485,9 @@ main(void)
                 cmocka_unit_test(test_gc_foreground),
                 cmocka_unit_test(test_gc_orphan),
                 cmocka_unit_test(test_namespace_termination),
+                cmocka_unit_test(test_deployment_status),
+                cmocka_unit_test(test_endpoint_slices),
+                cmocka_unit_test(test_gke_zones),
                 cmocka_unit_test(test_list_pagination),
                 cmocka_unit_test(test_watch_window),
                 cmocka_unit_test(test_server_side_apply),
