@@ -129,6 +129,7 @@ start_ctl() {
 
 fail() {
 	echo "FAIL: $*" >&2
+	[ -f "$INTEROP_TMP/backends.last" ] && echo "backends: $(cat "$INTEROP_TMP/backends.last")" >&2
 	[ -n "${DEBUG_GW:-}" ] && kctl get gateway -A -o json | jq -c '.items[] | [.metadata.name, .status]' >&2
 	tail -40 "$INTEROP_TMP/ctl.err" >&2
 	exit 1

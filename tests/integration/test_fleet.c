@@ -569,10 +569,11 @@ test_fleet_lifecycle(void **state)
                                             "httproutes/web-istio-r1"),
                                  200);
         }
-        /* no Deployment controller in the mock: nothing observes it */
-        assert_string_equal(result(f, "west")->message,
-                            "Deployment 'demo/web-istio' is not observed yet (generation 1, "
-                            "observed 0)");
+        /* just created: whether the mock's Deployment controller has
+         * written its first status yet or not, it is not ready */
+        assert_int_equal(result(f, "west")->state, CC_FLEET_PROGRESSING);
+        assert_int_equal(strncmp(result(f, "west")->message, "Deployment 'demo/web-istio' ", 28),
+                         0);
         assert_int_equal(rest(f, 1, "GET", RT2_PATH, NULL, NULL, &o), 200);
         assert_string_equal(cJSON_GetStringValue(cc_json_lookup(o, "spec.parentRefs[0].name")),
                             "web-istio");
