@@ -208,7 +208,8 @@ struct ctl {
         struct cc_wq wq;
         struct cc_inputs in;
         struct cc_gw_serve serve;
-        bool relist; /* the next cloud pass lists instead of using the cache */
+        char bundle[64]; /* the CRDs' bundle-version (serve.bundle_version) */
+        bool relist;     /* the next cloud pass lists instead of using the cache */
         /* gateway keys whose cloud stage was pending at the end of their
          * last pass -> (void *)(uintptr_t)passes in a row so (>= 1) */
         struct cc_map pending;
@@ -1049,6 +1050,16 @@ node_of(const struct pass *p, const struct cc_node *n)
         return !n->owner || !strcmp(n->owner, p->owner);
 }
 
+/* a certificate's state: a Google-managed one's managed.state; a
+ * self-managed one (from a Secret) is ACTIVE once it exists */
+static const char *
+cert_state(const struct cc_node *n)
+{
+        if (cJSON_GetObjectItemCaseSensitive(n->desired, "selfManaged"))
+                return n->observed ? "ACTIVE" : NULL;
+        return jstr(n->observed, "managed", "state");
+}
+
 /* a condition of ours appended to a computed status */
 static void
 add_cond(cJSON *conds, const char *type, bool ok, const char *reason, const char *msg,
@@ -1175,7 +1186,7 @@ stage_conditions(struct pass *p, cJSON *status, long long gen, const char *now)
                 if (!n->desired || !node_of(p, n))
                         continue;
                 if (n->kind == &cc_gke_kind_certificate) {
-                        const char *st = jstr(n->observed, "managed", "state");
+                        const char *st = cert_state(n);
 
                         any_cert = true;
                         if (!pending && (!st || strcmp(st, "ACTIVE"))) {
@@ -1394,7 +1405,7 @@ stage_pending(const struct pass *p)
 
                 if (!n->desired || n->kind != &cc_gke_kind_certificate || !node_of(p, n))
                         continue;
-                st = jstr(n->observed, "managed", "state");
+                st = cert_state(n);
                 if (!st || strcmp(st, "ACTIVE"))
                         return true;
         }
@@ -1591,8 +1602,8 @@ outcome(struct pass *p)
                 p->prog.state = CC_GW_PROG_NO_RESOURCES;
                 snprintf(p->prog_msg, sizeof(p->prog_msg), "%s", p->obs.conflicts.v[0]);
                 p->prog.message = p->prog_msg;
-        } else if (addr && rules && rules_ok && p->fleet_used && !p->nready &&
-                   !external_backends(p)) {
+        } else if (addr && rules_ok && (rules || !p->ig || !p->ig->lb.nlisteners) &&
+                   p->fleet_used && !p->nready && !external_backends(p)) {
                 /* the frontend exists, but nothing serves behind it yet */
                 const char *why = "no member cluster is in the fleet";
                 size_t k;
@@ -1608,7 +1619,9 @@ outcome(struct pass *p)
                          "ready behind it yet: %s",
                          addr, why);
                 p->prog.message = p->prog_msg;
-        } else if (addr && rules && rules_ok) {
+        } else if (addr && rules_ok && (rules || !p->ig || !p->ig->lb.nlisteners)) {
+                /* with no listener provisioned (each one invalid), the
+                 * address is what there is to program */
                 p->prog.state = CC_GW_PROG_PROGRAMMED;
                 snprintf(p->prog_msg, sizeof(p->prog_msg), "load balancer programmed at %s", addr);
                 p->prog.message = p->prog_msg;
@@ -2325,6 +2338,51 @@ kick_now(struct ctl *c)
         start_pass(c, key);
 }
 
+/* --- the Gateway API CRDs' bundle version ------------------------------------- */
+
+#define CRD_NAME       "gateways.gateway.networking.k8s.io"
+#define BUNDLE_VERSION "gateway.networking.k8s.io/bundle-version"
+
+/* GatewayClass SupportedVersion comes from the Gateway CRD's annotation;
+ * a CRD that cannot be read leaves it out (serve.bundle_version NULL) */
+static void
+bundle_got(struct cc_kube_op *op, cc_err rc, struct cc_kube_result *res, void *ud)
+{
+        struct ctl *c = ud;
+        const cJSON *ann = cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetObjectItemCaseSensitive(res ? res->obj : NULL, "metadata"), "annotations");
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(ann, BUNDLE_VERSION);
+        const char *was = c->serve.bundle_version;
+
+        (void)op;
+        if (rc == CC_CANCELED)
+                return;
+        if (rc || !cJSON_IsString(v) || !v->valuestring[0] ||
+            strlen(v->valuestring) >= sizeof(c->bundle)) {
+                if (rc)
+                        CC_INFO(COMP, "gateway API CRD not readable: SupportedVersion left out",
+                                CC_S("crd", CRD_NAME), CC_S("error", res ? res->diag.message : ""));
+                c->serve.bundle_version = NULL;
+        } else {
+                snprintf(c->bundle, sizeof(c->bundle), "%s", v->valuestring);
+                c->serve.bundle_version = c->bundle;
+        }
+        if (was != c->serve.bundle_version && c->nsynced == INF__COUNT) {
+                enqueue_all(c, true);
+                kick(c);
+        }
+}
+
+static void
+read_bundle_version(struct ctl *c)
+{
+        struct cc_diag d;
+
+        if (cc_kube_get(c->kube, cc_kube_resource_by_kind("CustomResourceDefinition"), NULL,
+                        CRD_NAME, bundle_got, c, NULL, &d))
+                CC_WARN(COMP, "cannot read the gateway API CRD", CC_S("error", d.message));
+}
+
 /* --- drift check, leadership, signals ----------------------------------------- */
 
 static void
@@ -2336,6 +2394,7 @@ resync_fired(struct cc_timer *t, void *ud)
         if (!c->leading)
                 return;
         CC_DEBUG(COMP, "drift check");
+        read_bundle_version(c);
         c->relist = true;
         c->negs_stale = true;
         enqueue_all(c, true);
@@ -2533,6 +2592,7 @@ setup(struct ctl *c, struct cc_diag *d)
         for (i = 0; i < INF__COUNT; i++)
                 if ((rc = cc_kube_informer_start(c->inf[i], d)))
                         return rc;
+        read_bundle_version(c);
         if (c->resync_ms &&
             cc_timer_start(&c->loop, c->resync_ms, c->resync_ms, resync_fired, c, &c->resync_timer))
                 return cc_diag_set(d, CC_NOMEM, 0, "out of memory");

@@ -68,12 +68,29 @@ protocol_of(const char *p)
         return !strcmp(p, "HTTPS") ? CC_LB_HTTPS : CC_LB_HTTP;
 }
 
+/* the PEMs of a listener's (first) certificateRef: the Secret is in the
+ * snapshot with both PEMs once gwstatus let the listener through */
+static void
+listener_cert(const struct cc_gw_snapshot *snap, const struct cc_gw_gateway *gw,
+              const struct cc_gw_listener *l, struct cc_lb_listener *out)
+{
+        const struct cc_gw_ref *r = l->n_cert_refs ? &l->cert_refs[0] : NULL;
+        const struct cc_gw_secret *sec =
+            r ? cc_gw_snapshot_secret(snap, r->ns ? r->ns : gw->meta.ns, r->name) : NULL;
+
+        if (sec && sec->crt_data && sec->key_data) {
+                out->cert_pem = sec->crt_data;
+                out->key_pem = sec->key_data;
+        }
+}
+
 static cc_err
-build_gateway(struct cc_inputs *in, const struct cc_config *cfg, const struct cc_gw_gateway *gw,
+build_gateway(struct cc_inputs *in, const struct cc_config *cfg, const struct cc_gw_verdict *v,
               struct cc_diag *d)
 {
+        const struct cc_gw_gateway *gw = v->gw;
         struct cc_input_gw *ig;
-        size_t i;
+        size_t i, nl = 0;
 
         {
                 struct cc_input_gw *n = cc_realloc(in->gws, (in->ngws + 1) * sizeof(*n));
@@ -94,16 +111,29 @@ build_gateway(struct cc_inputs *in, const struct cc_config *cfg, const struct cc
         ig->nnegs = cc_calloc(cfg->nclusters + 1, sizeof(*ig->nnegs));
         if (!ig->listeners || !ig->clusters || !ig->neg_names || !ig->negs || !ig->nnegs)
                 return cc_diag_set(d, CC_NOMEM, 0, "out of memory");
-        for (i = 0; i < gw->n_listeners; i++) {
+        for (i = 0; i < gw->n_listeners && i < CC_GW_MAX_LISTENERS; i++) {
                 const struct cc_gw_listener *l = &gw->listeners[i];
+                struct cc_lb_listener *ll = &ig->listeners[nl];
 
-                ig->listeners[i].name = l->name;
-                ig->listeners[i].port = (int)l->port;
-                ig->listeners[i].protocol = protocol_of(l->protocol);
-                ig->listeners[i].hostname = l->hostname;
+                if (!(v->listeners & (1ull << i))) {
+                        /* its status says why; the other listeners are served */
+                        if (cc_strv_pushf(&in->notes,
+                                          "gateway '%s/%s': listener '%s' is not provisioned (%s)",
+                                          gw->meta.ns, gw->meta.name, l->name,
+                                          v->lreason[i] ? v->lreason[i] : "Invalid"))
+                                return cc_diag_set(d, CC_NOMEM, 0, "out of memory");
+                        continue;
+                }
+                ll->name = l->name;
+                ll->port = (int)l->port;
+                ll->protocol = protocol_of(l->protocol);
+                ll->hostname = l->hostname;
+                if (ll->protocol == CC_LB_HTTPS)
+                        listener_cert(&in->snap, gw, l, ll);
+                nl++;
         }
         ig->lb.listeners = ig->listeners;
-        ig->lb.nlisteners = gw->n_listeners;
+        ig->lb.nlisteners = nl;
         for (i = 0; i < gw->n_addresses; i++)
                 if (!strcmp(gw->addresses[i].type, "NamedAddress"))
                         ig->lb.address_name = gw->addresses[i].value;
@@ -222,7 +252,8 @@ cc_inputs_classify(struct cc_inputs *in, const struct cc_config *cfg, struct cc_
                                   gw->meta.ns, gw->meta.name, gw->class_name))
                         return cc_diag_set(d, CC_NOMEM, 0, "out of memory");
         }
-        rc = cc_gwstatus_validate(&in->snap, &serve, CC_GW_VALIDATE_SKIP_REFS, &verdicts,
+        rc = cc_gwstatus_validate(&in->snap, &serve,
+                                  CC_GW_VALIDATE_SKIP_REFS | CC_GW_VALIDATE_PARTIAL, &verdicts,
                                   &nverdicts, d);
         if (rc)
                 return rc;
@@ -246,7 +277,7 @@ cc_inputs_classify(struct cc_inputs *in, const struct cc_config *cfg, struct cc_
                                           gw->meta.ns, gw->meta.name))
                                 rc = cc_diag_set(d, CC_NOMEM, 0, "out of memory");
                 } else {
-                        rc = build_gateway(in, cfg, gw, d);
+                        rc = build_gateway(in, cfg, &verdicts[i], d);
                 }
         }
         cc_free(verdicts);

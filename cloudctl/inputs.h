@@ -10,6 +10,14 @@
  *   - invalid Gateways (parse errors, or a Gateway API reason from
  *     core/gwstatus.h) get an error naming the object and field, and nothing
  *     is provisioned for them -- the valid ones go on;
+ *   - an Accepted Gateway with some invalid listeners is provisioned with
+ *     the others (CC_GW_VALIDATE_PARTIAL); each listener left out gets a
+ *     note with its reason.  An HTTPS listener is left out too when its
+ *     certificate Secret is not in the inputs (or not permitted, or not
+ *     PEM): it could not be served;
+ *   - an HTTPS listener with certificateRefs carries the PEMs of the first
+ *     one's Secret (cc_lb_listener.cert_pem/key_pem), borrowed from the
+ *     snapshot: valid until cc_inputs_reset/cc_inputs_release;
  *   - per cluster, the NEG names come from the `cloud.google.com/neg`
  *     annotation of the cluster's gateway Service (labelled
  *     gateway.networking.k8s.io/gateway-name=<gateway> in its namespace);

@@ -922,19 +922,42 @@ parse_service(struct pctx *p, const cJSON *obj, struct cc_gw_service *svc)
         return CC_OK;
 }
 
-/* pem_has -- does the (base64 when b64) value contain every marker?  The
- * decoded bytes are secret material: wiped before they are freed. */
+/* vault_keep -- a copy of text[0..len) in the snapshot's secret storage */
 static cc_err
-pem_has(struct pctx *p, const char *value, bool b64, const char *m1, const char *m2, bool *out)
+vault_keep(struct pctx *p, const char *text, size_t len, const char **out)
+{
+        struct cc_gw_snapshot *s = p->s;
+        struct cc_secret *sec;
+
+        if (CC_GROW(s->vault, s->cap_vault, s->n_vault + 1))
+                return nomem(p);
+        sec = &s->vault[s->n_vault];
+        memset(sec, 0, sizeof(*sec));
+        if (cc_secret_set(sec, text, len))
+                return nomem(p);
+        s->n_vault++;
+        *out = cc_secret_str(sec);
+        return CC_OK;
+}
+
+/* pem_has -- does the (base64 when b64) value contain every marker?  When
+ * it does, *data (if not NULL) gets the decoded text, kept in the vault.
+ * The decoded bytes are secret material: wiped before they are freed. */
+static cc_err
+pem_has(struct pctx *p, const char *value, bool b64, const char *m1, const char *m2, bool *out,
+        const char **data)
 {
         size_t len = strlen(value), cap;
         unsigned char *buf = NULL;
+        cc_err rc = CC_OK;
         int n;
 
         *out = false;
         if (!b64) {
                 *out = strstr(value, m1) && (!m2 || strstr(value, m2));
-                return CC_OK;
+                if (*out && data)
+                        rc = vault_keep(p, value, len, data);
+                return rc;
         }
         cap = len / 4 * 3 + 4;
         buf = cc_malloc(cap);
@@ -942,12 +965,19 @@ pem_has(struct pctx *p, const char *value, bool b64, const char *m1, const char 
                 return nomem(p);
         n = len % 4 == 0 ? EVP_DecodeBlock(buf, (const unsigned char *)value, (int)len) : -1;
         if (n >= 0) {
+                /* EVP_DecodeBlock counts the padding as zero bytes */
+                while (len >= 1 && n > 0 && value[len - 1] == '=') {
+                        n--;
+                        len--;
+                }
                 buf[n] = '\0';
                 *out = strstr((char *)buf, m1) && (!m2 || strstr((char *)buf, m2));
+                if (*out && data)
+                        rc = vault_keep(p, (const char *)buf, strlen((char *)buf), data);
         }
         OPENSSL_cleanse(buf, cap);
         cc_free(buf);
-        return CC_OK;
+        return rc;
 }
 
 static cc_err
@@ -972,14 +1002,18 @@ parse_secret(struct pctx *p, const cJSON *obj, struct cc_gw_secret *sec)
                 if (crt && cJSON_IsString(crt)) {
                         sec->has_crt = true;
                         if ((rc = pem_has(p, crt->valuestring, b64, "-----BEGIN CERTIFICATE-----",
-                                          NULL, &sec->crt_pem)))
+                                          NULL, &sec->crt_pem, &sec->crt_data)))
                                 return rc;
+                        if (!sec->crt_pem)
+                                sec->crt_data = NULL;
                 }
                 if (key && cJSON_IsString(key)) {
                         sec->has_key = true;
                         if ((rc = pem_has(p, key->valuestring, b64, "-----BEGIN ",
-                                          "PRIVATE KEY-----", &sec->key_pem)))
+                                          "PRIVATE KEY-----", &sec->key_pem, &sec->key_data)))
                                 return rc;
+                        if (!sec->key_pem)
+                                sec->key_data = NULL;
                 }
         }
         return CC_OK;
@@ -1052,6 +1086,9 @@ cc_gw_snapshot_release(struct cc_gw_snapshot *s)
         cc_free(s->configmaps);
         cc_map_release(&s->index);
         cJSON_Delete(s->keep);
+        for (size_t i = 0; i < s->n_vault; i++)
+                cc_secret_release(&s->vault[i]);
+        cc_free(s->vault);
         memset(s, 0, sizeof(*s));
 }
 

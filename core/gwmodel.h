@@ -33,8 +33,11 @@
  *
  * Memory: everything a snapshot holds lives in its arena and is freed by
  * cc_gw_snapshot_release(); the cJSON values it keeps (filters, matches,
- * existing status) are copies owned by the snapshot.  Secret data is never
- * copied: only the type and whether tls.crt / tls.key hold PEM blocks.
+ * existing status) are copies owned by the snapshot.  Of a Secret's data
+ * only tls.crt and tls.key are kept, decoded, and only when they hold PEM
+ * blocks (a listener's certificate goes to the cloud): in struct cc_secret
+ * storage of the snapshot (core/secret.h), wiped when the snapshot is
+ * released; never in the arena, never in a message.
  */
 #ifndef CC_GWMODEL_H
 #define CC_GWMODEL_H
@@ -45,6 +48,7 @@
 
 #include "core/err.h"
 #include "core/map.h"
+#include "core/secret.h"
 
 #define CC_GW_GROUP         "gateway.networking.k8s.io"
 #define CC_GW_MAX_LISTENERS 64 /* spec.listeners MaxItems */
@@ -262,6 +266,11 @@ struct cc_gw_secret {
         const char *type; /* "Opaque" when absent */
         bool has_crt, has_key;
         bool crt_pem, key_pem; /* tls.crt holds a CERTIFICATE block, tls.key a PRIVATE KEY */
+        /* the decoded PEM text when crt_pem / key_pem (else NULL), owned by
+         * the snapshot's secret storage: valid until release, then wiped.
+         * key_data is a private key: never log it or put it in a message. */
+        const char *crt_data;
+        const char *key_data;
 };
 
 struct cc_gw_configmap {
@@ -292,6 +301,8 @@ struct cc_gw_snapshot {
         size_t n_configmaps, cap_configmaps;
         struct cc_map index; /* "<kind>/<ns>/<name>" -> object */
         struct cc_gw_arena_block *arena;
+        struct cc_secret *vault; /* Secrets' PEM text (crt_data, key_data) */
+        size_t n_vault, cap_vault;
         cJSON *keep; /* owns every cJSON copy held by the model */
 };
 

@@ -835,8 +835,9 @@ class_status(const struct eval *ev, const struct cc_gw_class *c, const char *now
             ev->bundle ? ev->bundle : "unknown", list);
         if (!st || !(conds = cJSON_AddArrayToObject(st, "conditions")) ||
             !ok_or(conds, "Accepted", why, msg, "Handled by cloudctl", gen, now) ||
-            !cond(conds, "SupportedVersion", vok ? "True" : "False",
-                  vok ? "SupportedVersion" : "UnsupportedVersion", vmsg, gen, now)) {
+            (ev->bundle &&
+             !cond(conds, "SupportedVersion", vok ? "True" : "False",
+                   vok ? "SupportedVersion" : "UnsupportedVersion", vmsg, gen, now))) {
                 cJSON_Delete(st);
                 return NULL;
         }
@@ -1266,14 +1267,24 @@ cc_gwstatus_validate(const struct cc_gw_snapshot *s, const struct cc_gw_serve *s
                 const struct gev *g = &ev.g[i];
                 const struct cc_gw_gateway *gw = g->gw;
                 const char *reason = NULL, *field = NULL, *msg = NULL;
+                bool partial;
 
                 v[i].gw = gw;
                 if (g->acc_reason && strcmp(g->acc_reason, "ListenersNotValid") != 0) {
                         reason = g->acc_reason, field = g->acc_field, msg = g->acc_msg;
                 }
-                for (j = 0; !reason && j < gw->n_listeners; j++) {
+                /* with no valid listener (ListenersNotValid) the Gateway is
+                 * not Accepted: the first listener's problem is reported */
+                partial = (flags & CC_GW_VALIDATE_PARTIAL) && !g->acc_reason;
+                for (j = 0; !reason && j < gw->n_listeners && j < CC_GW_MAX_LISTENERS; j++) {
                         const struct lev *l = &g->l[j];
 
+                        if (!l->acc_reason && !l->cert_bad)
+                                v[i].listeners |= 1ull << j;
+                        else
+                                v[i].lreason[j] = l->acc_reason ? l->acc_reason : l->ref_reason;
+                        if (partial)
+                                continue;
                         if (l->acc_reason)
                                 reason = l->acc_reason, field = l->acc_field, msg = l->acc_msg;
                         else if (l->ref_reason && !(flags & CC_GW_VALIDATE_SKIP_REFS))
@@ -1283,6 +1294,10 @@ cc_gwstatus_validate(const struct cc_gw_snapshot *s, const struct cc_gw_serve *s
                     strcmp(g->refs_reason, "ListenersNotResolved") != 0) {
                         reason = g->refs_reason, field = "spec.tls.backend.clientCertificateRef";
                         msg = g->refs_msg;
+                }
+                if (reason) {
+                        v[i].listeners = 0;
+                        memset(v[i].lreason, 0, sizeof(v[i].lreason));
                 }
                 v[i].reason = reason;
                 if (reason)

@@ -30,6 +30,8 @@
  *
  * Conditions and reasons follow reference/gateway-api-status.md:
  *   GatewayClass  Accepted (Accepted | InvalidParameters), SupportedVersion
+ *                 (SupportedVersion | UnsupportedVersion; only when the
+ *                 bundle version is known)
  *   Gateway       Accepted (Accepted | ListenersNotValid | Invalid |
  *                 UnsupportedAddress | InvalidParameters), Programmed (from
  *                 the caller's cc_gw_programmed), ResolvedRefs
@@ -66,9 +68,11 @@
 
 /* What cloudctl serves.  NULL fields take the defaults noted. */
 struct cc_gw_serve {
-        const char *controller_name;           /* NULL = CC_GW_CONTROLLER_NAME */
-        const char *const *virtual_classes;    /* NULL-terminated; NULL = { "istio+gke" } */
-        const char *bundle_version;            /* CRD bundle-version seen, NULL = unknown */
+        const char *controller_name;        /* NULL = CC_GW_CONTROLLER_NAME */
+        const char *const *virtual_classes; /* NULL-terminated; NULL = { "istio+gke" } */
+        /* the CRDs' gateway.networking.k8s.io/bundle-version; NULL = the
+         * CRDs could not be read: SupportedVersion is then left out */
+        const char *bundle_version;
         const char *const *supported_versions; /* NULL-terminated; NULL = { v1.6.0, v1.6.1 } */
 };
 
@@ -143,19 +147,35 @@ enum {
         /* do not fail a Gateway for unresolved certificate refs or route
          * kinds (input files need not carry the Secrets) */
         CC_GW_VALIDATE_SKIP_REFS = 1u << 0,
+        /* an Accepted Gateway is valid for provisioning even when some of
+         * its listeners are not: only the provisioned listeners (see
+         * cc_gw_verdict.listeners) go to the cloud */
+        CC_GW_VALIDATE_PARTIAL = 1u << 1,
 };
 
 struct cc_gw_verdict {
         const struct cc_gw_gateway *gw; /* borrowed from the snapshot */
         const char *reason;             /* NULL = valid for provisioning */
         char message[CC_DIAG_MSG_MAX];  /* "gateway 'ns/n': field 'spec...': ..." */
+        /* bit i set: listener i is provisioned (only when reason is NULL).
+         * A listener is provisioned when it is Accepted and its
+         * certificateRefs resolve (an HTTPS listener whose certificate
+         * cannot be read cannot be served, whatever the flags say);
+         * lreason[i] is the Gateway API reason of one that is not. */
+        unsigned long long listeners;
+        const char *lreason[CC_GW_MAX_LISTENERS];
 };
 
 /* cc_gwstatus_validate -- one verdict per served Gateway, in snapshot order:
  * valid for provisioning, or the Gateway API reason of the first problem
  * (Gateway-level first, then listeners in order) with a message naming the
  * object and the field.  A Gateway is valid only when it is Accepted and
- * every listener is Accepted (and, without SKIP_REFS, ResolvedRefs).
+ * every listener is Accepted (and, without SKIP_REFS, ResolvedRefs); with
+ * PARTIAL, when it is Accepted (its Accepted reason may be
+ * ListenersNotValid) and, without SKIP_REFS, its own references resolve --
+ * possibly with no listener provisioned at all (Programmed then means the
+ * address is assigned, as upstream conformance expects of a Gateway whose
+ * only listener has an unresolved certificate).
  * *out is cc_malloc'd (free with cc_free); written only on success.
  * Errors: CC_NOMEM. */
 cc_err cc_gwstatus_validate(const struct cc_gw_snapshot *s, const struct cc_gw_serve *serve,

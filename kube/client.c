@@ -49,6 +49,8 @@ static const struct cc_kube_resource resources[] = {
         { "gateway.networking.k8s.io", "v1", "grpcroutes", "GRPCRoute", true, true },
         { "gateway.networking.k8s.io", "v1beta1", "referencegrants", "ReferenceGrant", true,
           false },
+        { "apiextensions.k8s.io", "v1", "customresourcedefinitions", "CustomResourceDefinition",
+          false, false },
 };
 
 const struct cc_kube_resource *

@@ -69,7 +69,8 @@ struct cc_kube_resource {
 
 /* The kinds cloudctl uses: Namespace, Service, Secret, ConfigMap,
  * ServiceAccount, Event, Pod, Deployment, EndpointSlice, Lease,
- * GatewayClass, Gateway, HTTPRoute, GRPCRoute, ReferenceGrant. */
+ * GatewayClass, Gateway, HTTPRoute, GRPCRoute, ReferenceGrant,
+ * CustomResourceDefinition (read: the Gateway API bundle version). */
 const struct cc_kube_resource *cc_kube_resource_by_kind(const char *kind);
 
 /* cc_kube_resource_of -- the entry matching obj's apiVersion and kind, or

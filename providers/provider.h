@@ -32,11 +32,19 @@
 enum cc_lb_protocol { CC_LB_HTTP, CC_LB_HTTPS };
 enum cc_cert_mode { CC_CERT_CERTMGR, CC_CERT_NONE };
 
+/* An HTTPS listener's certificate: cert_pem set means the listener names a
+ * kubernetes.io/tls Secret, uploaded as a self-managed certificate; NULL
+ * means a Google-managed certificate for its hostname (cert_mode CERTMGR).
+ * Both PEM strings are borrowed from the caller's inputs and live as long
+ * as they do; key_pem is a private key: it goes into the request body of
+ * the certificate and nowhere else (no log line, message or plan output). */
 struct cc_lb_listener {
         const char *name;
         int port;
         enum cc_lb_protocol protocol;
         const char *hostname; /* NULL: any host */
+        const char *cert_pem; /* HTTPS: PEM certificate chain, or NULL */
+        const char *key_pem;  /* HTTPS: its PEM private key (with cert_pem) */
 };
 
 struct cc_lb_neg {

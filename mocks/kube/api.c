@@ -668,7 +668,7 @@ kube_handle(void *ud, struct cc_mocksrv *srv, const struct cc_mock_req *req,
                 }
                 segs[n++] = p;
         }
-        if (serve_fixed(k, req, resp, segs, n))
+        if (serve_fixed(k, req, resp, segs, n) || kube_crd_serve(req, resp, segs, n))
                 return;
         if (!parse_target(segs, n, &t)) {
                 not_found_path(resp);

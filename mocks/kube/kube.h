@@ -71,6 +71,19 @@ struct kube_res {
         const struct kube_res *storage;
 };
 
+/* The Gateway API kinds' CustomResourceDefinitions (crds.c), served
+ * read-only under /apis/apiextensions.k8s.io/v1/customresourcedefinitions
+ * with the annotation gateway.networking.k8s.io/bundle-version of the
+ * version the conformance manifests are from. */
+#define KUBE_GATEWAY_API_GROUP  "gateway.networking.k8s.io"
+#define KUBE_GATEWAY_API_BUNDLE "v1.6.1"
+/* kube_crd_serve -- answer a request under that path (GET item/list; other
+ * methods 405); false when the path is not theirs. */
+struct cc_mock_req;
+struct cc_mock_resp;
+bool kube_crd_serve(const struct cc_mock_req *req, struct cc_mock_resp *resp,
+                    const char *const *segs, size_t n);
+
 /* NULL-terminated table of the served kinds */
 extern const struct kube_res *const kube_resources[];
 

@@ -12,6 +12,7 @@
 #include "core/json.h"
 #include "core/log.h"
 #include "providers/gke/gke.h"
+#include "core/secret.h"
 #include "core/banned.h"
 
 #define PATHMAX  2048
@@ -97,7 +98,12 @@ cc_gke_request_id(const char *key, const char *salt, const cJSON *body, char out
         if (cc_buf_printf(&in, "%s\n%s\n%s", key, salt ? salt : "", text ? text : ""))
                 cc_buf_printf(&in, "%s\n%s", key, salt ? salt : "");
         SHA256((const unsigned char *)cc_buf_str(&in), in.len, md);
+        /* a certificate's body holds its private key: wipe the copies */
+        if (in.data)
+                cc_wipe(in.data, in.len);
         cc_buf_release(&in);
+        if (text)
+                cc_wipe(text, strlen(text));
         cJSON_free(text);
         md[6] = (unsigned char)((md[6] & 0x0f) | 0x40); /* looks like a v4 UUID */
         md[8] = (unsigned char)((md[8] & 0x3f) | 0x80);

@@ -133,6 +133,10 @@ const struct cc_kind cc_gke_kind_dns_authorization = {
 static const char *const cert_immutable[] = { "managed", "scope", NULL };
 static const char *const cert_unordered[] = { "managed.domains", "managed.dnsAuthorizations",
                                               NULL };
+/* selfManaged is write-only (the API never returns the private key): a
+ * self-managed certificate's name hashes its content, so comparing the
+ * name is the exact compare */
+static const char *const cert_ignore[] = { "selfManaged", NULL };
 /* usedBy lists the map entries that name the certificate: not a dependency */
 static const char *const cert_backrefs[] = { "usedBy", NULL };
 static const struct cc_gke_kind_ops certificate_ops = {
@@ -146,6 +150,7 @@ const struct cc_kind cc_gke_kind_certificate = {
         .name = "certificatemanager.certificate",
         .label = "certificate",
         .immutable = cert_immutable,
+        .ignore = cert_ignore,
         .unordered = cert_unordered,
         .backrefs = cert_backrefs,
 };

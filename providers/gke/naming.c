@@ -180,3 +180,18 @@ cc_gke_valid_name(const char *s)
                         return false;
         return true;
 }
+
+void
+cc_gke_content_hash(const char *text, char *out, size_t outsz)
+{
+        unsigned char md[EVP_MAX_MD_SIZE];
+        unsigned mdlen = 0, i;
+
+        if (!outsz)
+                return;
+        if (!EVP_Digest(text, strlen(text), md, &mdlen, EVP_sha256(), NULL) || mdlen < 32)
+                memset(md, 0, sizeof(md));
+        out[0] = '\0';
+        for (i = 0; i < 32 && 2 * (size_t)i + 2 < outsz; i++)
+                snprintf(out + 2 * i, 3, "%02x", md[i]);
+}

@@ -36,6 +36,18 @@
 cc_err cc_gke_name(char *out, size_t outsz, const char *type, const char *fleet, const char *ns,
                    const char *name, const char *extra);
 
+/* The discriminator of a certificate map's primary entry (the entry with
+ * `matcher: PRIMARY`, for an HTTPS listener without a hostname); hostnames
+ * are lowercase, so it names no hostname's entry. */
+#define CC_GKE_PRIMARY_ENTRY "PRIMARY"
+
+/* cc_gke_content_hash -- lowercase hex SHA-256 of text (a certificate's
+ * PEM), the discriminator of a self-managed certificate's name: changed
+ * content, new name.  out has at least CC_GKE_CONTENT_HASH_LEN + 1 bytes;
+ * on a digest failure it is all zeros (still deterministic). */
+#define CC_GKE_CONTENT_HASH_LEN 64
+void cc_gke_content_hash(const char *text, char *out, size_t outsz);
+
 /* cc_gke_owner -- "<fleet>/<ns>/<name>" */
 void cc_gke_owner(char *out, size_t outsz, const char *fleet, const char *ns, const char *name);
 

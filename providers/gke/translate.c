@@ -226,8 +226,13 @@ validate(struct tx *t)
                             t->d, CC_INVAL, 0,
                             "gateway '%s/%s': listener '%s': port %d is out of range", t->gw->ns,
                             t->gw->name, l->name, l->port);
-                if (l->protocol == CC_LB_HTTPS && t->s->cert_mode == CC_CERT_CERTMGR &&
-                    (!l->hostname || !l->hostname[0]))
+                if (l->protocol == CC_LB_HTTPS && l->cert_pem && !l->key_pem)
+                        return cc_diag_set(t->d, CC_INVAL, 0,
+                                           "gateway '%s/%s': listener '%s': a certificate "
+                                           "without its private key",
+                                           t->gw->ns, t->gw->name, l->name);
+                if (l->protocol == CC_LB_HTTPS && !l->cert_pem &&
+                    t->s->cert_mode == CC_CERT_CERTMGR && (!l->hostname || !l->hostname[0]))
                         return cc_diag_set(
                             t->d, CC_INVAL, 0,
                             "gateway '%s/%s': listener '%s': an HTTPS listener needs a "
@@ -246,6 +251,48 @@ validate(struct tx *t)
         return CC_OK;
 }
 
+/* --- self-managed certificates (Secrets) -------------------------------- */
+
+static bool
+any_secret_cert(const struct cc_lb_gateway *gw)
+{
+        size_t i;
+
+        for (i = 0; i < gw->nlisteners; i++)
+                if (gw->listeners[i].protocol == CC_LB_HTTPS && gw->listeners[i].cert_pem)
+                        return true;
+        return false;
+}
+
+/* self_managed_cert -- the certificate node of a listener's Secret (one per
+ * distinct certificate: listeners naming the same Secret share it); its key
+ * into k_cert.  The name hashes the certificate's content, so a changed
+ * Secret is a new certificate (the entries move, the old one goes) and the
+ * compare never needs the private key back, which the API never returns. */
+static void
+self_managed_cert(struct tx *t, const struct cc_lb_listener *l, char *k_cert)
+{
+        char hash[CC_GKE_CONTENT_HASH_LEN + 1], n_sc[64];
+        struct cc_node *n;
+        cJSON *b, *sm;
+
+        cc_gke_content_hash(l->cert_pem, hash, sizeof(hash));
+        name_of(t, n_sc, "sc", hash);
+        certmgr_key(t, k_cert, "certificates", n_sc);
+        n = t->rc ? NULL : cc_graph_get(t->g, k_cert);
+        if (t->rc || (n && n->desired))
+                return; /* another listener names the same certificate */
+        b = body_named(t, NULL);
+        add_str(t, b, "scope", "DEFAULT");
+        labels(t, b);
+        sm = add_obj(t, b, "selfManaged");
+        add_str(t, sm, "pemCertificate", l->cert_pem);
+        add_str(t, sm, "pemPrivateKey", l->key_pem);
+        n = node(t, &cc_gke_kind_certificate, k_cert, b);
+        if (n)
+                cc_node_set_name(n, n_sc);
+}
+
 /* --- the chain ----------------------------------------------------------- */
 
 cc_err
@@ -258,7 +305,8 @@ cc_gke_translate(const struct cc_lb_settings *s, const struct cc_lb_gateway *gw,
         char k_fw[KEYMAX], k_ip[KEYMAX], k_hc[KEYMAX], k_bs[KEYMAX], k_um[KEYMAX], k_rm[KEYMAX],
             k_tp[KEYMAX], k_ts[KEYMAX], k_cm[KEYMAX], k_ce[KEYMAX];
         char url[KEYMAX + 64], ref_ip[KEYMAX + 32];
-        struct cc_strv hosts = CC_STRV_INIT, https_hosts = CC_STRV_INIT, domains = CC_STRV_INIT;
+        struct cc_strv hosts = CC_STRV_INIT, https_hosts = CC_STRV_INIT, domains = CC_STRV_INIT,
+                       managed_hosts = CC_STRV_INIT;
         int ports[64], nports = 0;
         bool any_http = false, any_https = false, any_host_http = false;
         struct cc_node *n;
@@ -301,7 +349,11 @@ cc_gke_translate(const struct cc_lb_settings *s, const struct cc_lb_gateway *gw,
                             !cc_strv_contains(&https_hosts, l->hostname) &&
                             cc_strv_push(&https_hosts, l->hostname))
                                 fail(&t, CC_NOMEM);
-                        if (l->protocol == CC_LB_HTTPS &&
+                        if (l->protocol == CC_LB_HTTPS && !l->cert_pem &&
+                            !cc_strv_contains(&managed_hosts, l->hostname) &&
+                            cc_strv_push(&managed_hosts, l->hostname))
+                                fail(&t, CC_NOMEM);
+                        if (l->protocol == CC_LB_HTTPS && !l->cert_pem &&
                             !cc_strv_contains(&domains, base_domain(l->hostname)) &&
                             cc_strv_push(&domains, base_domain(l->hostname)))
                                 fail(&t, CC_NOMEM);
@@ -311,6 +363,7 @@ cc_gke_translate(const struct cc_lb_settings *s, const struct cc_lb_gateway *gw,
         qsort(ports, (size_t)nports, sizeof(ports[0]), cmp_int);
         cc_strv_sort(&hosts);
         cc_strv_sort(&https_hosts);
+        cc_strv_sort(&managed_hosts);
         cc_strv_sort(&domains);
 
         /* firewall: health checks and GFE proxies to the serving and status ports */
@@ -499,16 +552,27 @@ cc_gke_translate(const struct cc_lb_settings *s, const struct cc_lb_gateway *gw,
                 dep(&t, n, k_bs);
         }
 
-        /* certificates: DNS authorizations, one certificate for all HTTPS
-         * hostnames (its name hashes the domains), a map with an entry each */
+        /* certificates: a Google-managed one for the HTTPS hostnames whose
+         * listeners name no Secret (its name hashes the domains, with DNS
+         * authorizations), a self-managed one per Secret certificate, and a
+         * map with an entry per hostname */
         k_cm[0] = k_ce[0] = '\0';
-        if (any_https && s->cert_mode == CC_CERT_CERTMGR) {
+        if (any_https && (managed_hosts.n || any_secret_cert(gw))) {
+                name_of(&t, n_cm, "cm", NULL);
+                certmgr_key(&t, k_cm, "certificateMaps", n_cm);
+                b = body_named(&t, NULL);
+                labels(&t, b);
+                n = node(&t, &cc_gke_kind_certificate_map, k_cm, b);
+                if (n)
+                        cc_node_set_name(n, n_cm);
+        }
+        if (k_cm[0] && managed_hosts.n && s->cert_mode == CC_CERT_CERTMGR) {
                 struct cc_buf joined = CC_BUF_INIT(1 << 16);
                 char n_ce[64];
                 cJSON *m, *da_list;
 
-                for (i = 0; i < https_hosts.n; i++)
-                        if (cc_buf_printf(&joined, "%s,", https_hosts.v[i]))
+                for (i = 0; i < managed_hosts.n; i++)
+                        if (cc_buf_printf(&joined, "%s,", managed_hosts.v[i]))
                                 fail(&t, CC_NOMEM);
                 name_of(&t, n_ce, "ce", cc_buf_str(&joined));
                 cc_buf_release(&joined);
@@ -518,8 +582,8 @@ cc_gke_translate(const struct cc_lb_settings *s, const struct cc_lb_gateway *gw,
                 labels(&t, b);
                 m = add_obj(&t, b, "managed");
                 a = add_arr(&t, m, "domains");
-                for (i = 0; i < https_hosts.n; i++)
-                        push_str(&t, a, https_hosts.v[i]);
+                for (i = 0; i < managed_hosts.n; i++)
+                        push_str(&t, a, managed_hosts.v[i]);
                 da_list = add_arr(&t, m, "dnsAuthorizations");
                 n = node(&t, &cc_gke_kind_certificate, k_ce, b);
                 if (n)
@@ -540,30 +604,45 @@ cc_gke_translate(const struct cc_lb_settings *s, const struct cc_lb_gateway *gw,
                         if (dn)
                                 cc_node_set_name(dn, n_da);
                 }
+        }
+        if (k_cm[0]) {
+                struct cc_strv entries = CC_STRV_INIT; /* hostnames (or "") with an entry */
 
-                name_of(&t, n_cm, "cm", NULL);
-                certmgr_key(&t, k_cm, "certificateMaps", n_cm);
-                b = body_named(&t, NULL);
-                labels(&t, b);
-                n = node(&t, &cc_gke_kind_certificate_map, k_cm, b);
-                if (n)
-                        cc_node_set_name(n, n_cm);
-                for (i = 0; i < https_hosts.n; i++) {
-                        char n_e[64], k_e[KEYMAX * 2];
+                for (i = 0; i < gw->nlisteners; i++) {
+                        const struct cc_lb_listener *l = &gw->listeners[i];
+                        const char *host = l->hostname && l->hostname[0] ? l->hostname : "";
+                        char n_e[64], k_e[KEYMAX * 2], k_cert[KEYMAX];
                         struct cc_node *en;
 
-                        name_of(&t, n_e, "cme", https_hosts.v[i]);
+                        if (l->protocol != CC_LB_HTTPS || cc_strv_contains(&entries, host))
+                                continue;
+                        /* one hostname, one certificate: the first listener's */
+                        if (cc_strv_push(&entries, host)) {
+                                fail(&t, CC_NOMEM);
+                                break;
+                        }
+                        if (l->cert_pem)
+                                self_managed_cert(&t, l, k_cert);
+                        else if (k_ce[0])
+                                snprintf(k_cert, sizeof(k_cert), "%s", k_ce);
+                        else
+                                continue; /* cert_mode none: no certificate for it */
+                        name_of(&t, n_e, "cme", host[0] ? host : CC_GKE_PRIMARY_ENTRY);
                         snprintf(k_e, sizeof(k_e), "%s/certificateMapEntries/%s", k_cm, n_e);
                         b = body_named(&t, NULL);
-                        add_str(&t, b, "hostname", https_hosts.v[i]);
-                        push_str(&t, add_arr(&t, b, "certificates"), k_ce);
+                        if (host[0])
+                                add_str(&t, b, "hostname", host);
+                        else
+                                add_str(&t, b, "matcher", "PRIMARY");
+                        push_str(&t, add_arr(&t, b, "certificates"), k_cert);
                         labels(&t, b);
                         en = node(&t, &cc_gke_kind_certificate_map_entry, k_e, b);
                         if (en)
                                 cc_node_set_name(en, n_e);
                         dep(&t, en, k_cm);
-                        dep(&t, en, k_ce);
+                        dep(&t, en, k_cert);
                 }
+                cc_strv_release(&entries);
         }
 
         /* target proxies */
@@ -715,6 +794,7 @@ cc_gke_translate(const struct cc_lb_settings *s, const struct cc_lb_gateway *gw,
 
         cc_strv_release(&hosts);
         cc_strv_release(&https_hosts);
+        cc_strv_release(&managed_hosts);
         cc_strv_release(&domains);
         if (t.rc && d && d->code == CC_OK)
                 cc_diag_set(d, t.rc, 0, "gateway '%s/%s': cannot translate: %s", gw->ns, gw->name,

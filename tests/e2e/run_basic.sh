@@ -71,7 +71,7 @@ metadata: {name: no-host, namespace: shop}
 spec:
   gatewayClassName: istio+gke
   listeners:
-    - {name: https, protocol: HTTPS, port: 443, tls: {certificateRefs: [{name: web-cert}]}}
+    - {name: https, protocol: HTTPS, port: 443, tls: {options: {example.com/x: y}}}
 YAML
 kctl apply -f "$INTEROP_TMP/bad.yaml" >/dev/null
 cond_of() { # NAME TYPE STATUS REASON [MESSAGE-PART]

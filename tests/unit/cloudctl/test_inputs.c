@@ -9,6 +9,7 @@
 
 #include "cloudctl/inputs.h"
 #include "core/alloc.h"
+#include "core/yaml.h"
 #include "lib/testlib.h"
 
 static const char *const east_zones[] = { "us-east1-b", "us-east1-c", NULL };
@@ -144,6 +145,86 @@ test_neg_annotation(void **state)
         assert_false(cc_neg_annotation_parse(NULL, name, sizeof(name), &port));
 }
 
+/* the controller's sequence: a Gateway with a Secret certificate, a
+ * rejected listener and one whose Secret is missing -> the valid listeners
+ * only, with the Secret's PEMs (borrowed from the snapshot) */
+#define PEM_CRT "-----BEGIN CERTIFICATE-----\nMIIBcrt\n-----END CERTIFICATE-----\n"
+#define PEM_KEY "-----BEGIN PRIVATE KEY-----\nMIIBkey\n-----END PRIVATE KEY-----\n"
+
+static void
+test_listeners_and_certificates(void **state)
+{
+        static const char yaml[] =
+            "apiVersion: gateway.networking.k8s.io/v1\n"
+            "kind: Gateway\n"
+            "metadata: {name: web, namespace: shop}\n"
+            "spec:\n"
+            "  gatewayClassName: istio+gke\n"
+            "  listeners:\n"
+            "  - {name: https, port: 443, protocol: HTTPS, tls: {certificateRefs: [{name: tls}]}}\n"
+            "  - {name: tcp, port: 9000, protocol: TCP}\n"
+            "  - {name: gone, port: 443, protocol: HTTPS, hostname: b.example.com,\n"
+            "     tls: {certificateRefs: [{name: missing}]}}\n"
+            "  - {name: http, port: 80, protocol: HTTP}\n"
+            "---\n"
+            "apiVersion: v1\n"
+            "kind: Secret\n"
+            "metadata: {name: tls, namespace: shop}\n"
+            "type: kubernetes.io/tls\n"
+            "stringData:\n"
+            "  tls.crt: |\n"
+            "    -----BEGIN CERTIFICATE-----\n"
+            "    MIIBcrt\n"
+            "    -----END CERTIFICATE-----\n"
+            "  tls.key: |\n"
+            "    -----BEGIN PRIVATE KEY-----\n"
+            "    MIIBkey\n"
+            "    -----END PRIVATE KEY-----\n";
+        struct cc_config cfg;
+        struct cc_inputs in;
+        struct cc_diag d;
+        const struct cc_lb_gateway *gw;
+        cJSON *docs = NULL, *o;
+
+        (void)state;
+        assert_int_equal(
+            cc_config_load(cc_test_path("fixtures/plan/basic/cloudctl.yaml"), &cfg, &d), CC_OK);
+        memset(&in, 0, sizeof(in));
+        cc_gw_snapshot_init(&in.snap);
+        assert_int_equal(cc_inputs_load_services(&in, &cfg, &d), CC_OK);
+        assert_int_equal(cc_yaml_to_json(yaml, strlen(yaml), &docs, &d), CC_OK);
+        cJSON_ArrayForEach(o, docs)
+        {
+                assert_int_equal(cc_gw_snapshot_add(&in.snap, o, NULL, &d), CC_OK);
+        }
+        cJSON_Delete(docs);
+        assert_int_equal(cc_inputs_classify(&in, &cfg, &d), CC_OK);
+        assert_int_equal(in.errors.n, 0);
+        assert_int_equal(in.ngws, 1);
+        gw = &in.gws[0].lb;
+        assert_int_equal(gw->nlisteners, 2);
+        assert_string_equal(gw->listeners[0].name, "https");
+        assert_int_equal(gw->listeners[0].protocol, CC_LB_HTTPS);
+        assert_null(gw->listeners[0].hostname);
+        assert_string_equal(gw->listeners[0].cert_pem, PEM_CRT);
+        assert_string_equal(gw->listeners[0].key_pem, PEM_KEY);
+        assert_string_equal(gw->listeners[1].name, "http");
+        assert_null(gw->listeners[1].cert_pem);
+        assert_null(gw->listeners[1].key_pem);
+        assert_true(cc_strv_contains(
+            &in.notes,
+            "gateway 'shop/web': listener 'tcp' is not provisioned (UnsupportedProtocol)"));
+        assert_true(cc_strv_contains(
+            &in.notes,
+            "gateway 'shop/web': listener 'gone' is not provisioned (InvalidCertificateRef)"));
+        /* the next pass starts empty; the PEMs went with the snapshot */
+        cc_inputs_reset(&in);
+        assert_int_equal(in.ngws, 0);
+        assert_int_equal(in.snap.n_vault, 0);
+        cc_inputs_release(&in);
+        cc_config_release(&cfg);
+}
+
 int
 main(void)
 {
@@ -151,6 +232,7 @@ main(void)
                 cmocka_unit_test(test_basic),
                 cmocka_unit_test(test_invalid),
                 cmocka_unit_test(test_neg_annotation),
+                cmocka_unit_test(test_listeners_and_certificates),
         };
         cc_alloc_init();
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -197,9 +197,17 @@ test_parse_full(void **state)
         assert_int_equal(cc_gw_snapshot_service(&s, "app", "svc")->ports[0].port, 8080);
         sec = cc_gw_snapshot_secret(&s, "other", "cert");
         assert_true(sec->has_crt && sec->has_key && sec->crt_pem && sec->key_pem);
+        /* the PEM text is kept, decoded, exactly (no padding bytes) */
+        assert_string_equal(sec->crt_data, "-----BEGIN CERTIFICATE-----\nMIIBfake\n"
+                                           "-----END CERTIFICATE-----\n");
+        assert_string_equal(sec->key_data, "-----BEGIN PRIVATE KEY-----\nMIIBfake\n"
+                                           "-----END PRIVATE KEY-----\n");
+        assert_int_equal(s.n_vault, 2);
         sec = cc_gw_snapshot_secret(&s, "other", "bad");
         assert_true(sec->has_crt && sec->has_key);
         assert_false(sec->crt_pem || sec->key_pem);
+        assert_null(sec->crt_data);
+        assert_null(sec->key_data);
         assert_int_equal(s.n_grants, 1);
         assert_null(s.grants[0]->to[0].name);
         assert_string_equal(cc_gw_snapshot_class(&s, "c")->controller_name,

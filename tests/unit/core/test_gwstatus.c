@@ -684,6 +684,15 @@ test_gateway_and_class_conditions(void **state)
         assert_non_null(
             strstr(cJSON_GetObjectItem(find_cond(c, "SupportedVersion"), "message")->valuestring,
                    "v1.2.0"));
+        cc_gwstatus_release(&st);
+
+        /* the CRDs could not be read: no SupportedVersion at all */
+        serve.bundle_version = NULL;
+        assert_int_equal(cc_gwstatus_compute(&s, &serve, NULL, NULL, NOW, &st, &d), CC_OK);
+        c = cJSON_GetObjectItem(cc_gwstatus_find(&st, CC_GW_GATEWAYCLASS, "", "good"),
+                                "conditions");
+        assert_cond(c, "Accepted", "True", "Accepted");
+        assert_null(find_cond(c, "SupportedVersion"));
         release(&s, &st);
 }
 
@@ -732,6 +741,58 @@ test_validate(void **state)
         assert_int_equal(cc_gwstatus_validate(&s, NULL, CC_GW_VALIDATE_SKIP_REFS, &v, &n, &d),
                          CC_OK);
         assert_null(v[3].reason);
+        cc_free(v);
+        cc_gw_snapshot_release(&s);
+}
+
+/* PARTIAL: an Accepted Gateway is provisioned with its good listeners */
+static void
+test_validate_partial(void **state)
+{
+        struct cc_gw_snapshot s;
+        struct cc_gw_verdict *v = NULL;
+        struct cc_diag d;
+        size_t n = 0;
+
+        (void)state;
+        load(&s, HDR_GW "metadata: {name: mixed, namespace: a}\n"
+                        "spec: {gatewayClassName: istio+gke, listeners: ["
+                        "{name: h, port: 80, protocol: HTTP}, "
+                        "{name: t, port: 81, protocol: TCP}, "
+                        "{name: s, port: 443, protocol: HTTPS, hostname: a.example.com, "
+                        "tls: {certificateRefs: [{name: missing}]}}]}\n"
+                        "---\n" HDR_GW "metadata: {name: allbad, namespace: a}\n"
+                        "spec: {gatewayClassName: istio+gke, listeners: ["
+                        "{name: t, port: 81, protocol: TCP}]}\n"
+                        "---\n" HDR_GW "metadata: {name: nocert, namespace: a}\n"
+                        "spec: {gatewayClassName: istio+gke, listeners: ["
+                        "{name: s, port: 443, protocol: HTTPS, "
+                        "tls: {certificateRefs: [{name: missing}]}}]}\n");
+        assert_int_equal(cc_gwstatus_validate(&s, NULL,
+                                              CC_GW_VALIDATE_PARTIAL | CC_GW_VALIDATE_SKIP_REFS, &v,
+                                              &n, &d),
+                         CC_OK);
+        assert_int_equal(n, 3);
+        /* mixed: h provisioned; t rejected; s's certificate cannot be read */
+        assert_null(v[0].reason);
+        assert_true(v[0].listeners == 1ull);
+        assert_null(v[0].lreason[0]);
+        assert_string_equal(v[0].lreason[1], "UnsupportedProtocol");
+        assert_string_equal(v[0].lreason[2], "InvalidCertificateRef");
+        /* no valid listener: the Gateway is not Accepted */
+        assert_string_equal(v[1].reason, "UnsupportedProtocol");
+        assert_true(v[1].listeners == 0);
+        /* Accepted with nothing to serve: provisioned without listeners */
+        assert_null(v[2].reason);
+        assert_true(v[2].listeners == 0);
+        assert_string_equal(v[2].lreason[0], "InvalidCertificateRef");
+        cc_free(v);
+        /* without PARTIAL the first bad listener fails the Gateway */
+        assert_int_equal(cc_gwstatus_validate(&s, NULL, CC_GW_VALIDATE_SKIP_REFS, &v, &n, &d),
+                         CC_OK);
+        assert_string_equal(v[0].reason, "UnsupportedProtocol");
+        assert_true(v[0].listeners == 0);
+        assert_null(v[2].reason);
         cc_free(v);
         cc_gw_snapshot_release(&s);
 }
@@ -1763,6 +1824,7 @@ main(void)
                 cmocka_unit_test(test_reference_grants),
                 cmocka_unit_test(test_gateway_and_class_conditions),
                 cmocka_unit_test(test_validate),
+                cmocka_unit_test(test_validate_partial),
                 cmocka_unit_test(test_merge_conditions),
                 cmocka_unit_test(test_merge_listeners_and_parents),
                 cmocka_unit_test(test_second_pass_writes_nothing),

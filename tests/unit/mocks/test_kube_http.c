@@ -786,6 +786,65 @@ test_async_deletion(void **state)
         stop(f);
 }
 
+/* the Gateway API CRDs: read-only, with the bundle version */
+static void
+test_gateway_api_crds(void **state)
+{
+        struct fixture *f = start(NULL);
+        struct cc_buf b;
+        cJSON *j;
+        char reason[64];
+
+        (void)state;
+        assert_int_equal(req(f, "GET",
+                             "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/"
+                             "gateways.gateway.networking.k8s.io",
+                             NULL, NULL, NULL, &b),
+                         200);
+        j = cJSON_Parse(cc_buf_str(&b));
+        assert_string_equal(kube_str(j, "kind", NULL), "CustomResourceDefinition");
+        assert_string_equal(
+            cJSON_GetObjectItem(
+                cJSON_GetObjectItem(cJSON_GetObjectItem(j, "metadata"), "annotations"),
+                "gateway.networking.k8s.io/bundle-version")
+                ->valuestring,
+            KUBE_GATEWAY_API_BUNDLE);
+        assert_string_equal(kube_str(j, "spec", "scope"), "Namespaced");
+        cJSON_Delete(j);
+        cc_buf_release(&b);
+        /* ReferenceGrant: one CRD, two versions, v1beta1 stored */
+        assert_int_equal(req(f, "GET",
+                             "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/"
+                             "referencegrants.gateway.networking.k8s.io",
+                             NULL, NULL, NULL, &b),
+                         200);
+        j = cJSON_Parse(cc_buf_str(&b));
+        assert_int_equal(
+            cJSON_GetArraySize(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "spec"), "versions")), 2);
+        cJSON_Delete(j);
+        cc_buf_release(&b);
+        assert_int_equal(req(f, "GET", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions",
+                             NULL, NULL, NULL, &b),
+                         200);
+        j = cJSON_Parse(cc_buf_str(&b));
+        assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(j, "items")), 5);
+        cJSON_Delete(j);
+        cc_buf_release(&b);
+        assert_int_equal(call(f, "GET",
+                              "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/"
+                              "widgets.example.com",
+                              NULL, reason, sizeof(reason)),
+                         404);
+        assert_string_equal(reason, "NotFound");
+        assert_int_equal(call(f, "DELETE",
+                              "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/"
+                              "gateways.gateway.networking.k8s.io",
+                              NULL, reason, sizeof(reason)),
+                         405);
+        assert_string_equal(reason, "MethodNotAllowed");
+        stop(f);
+}
+
 int
 main(void)
 {
@@ -793,6 +852,7 @@ main(void)
                 cmocka_unit_test(test_auth_routing_errors),
                 cmocka_unit_test(test_client_certificates),
                 cmocka_unit_test(test_admin_faults),
+                cmocka_unit_test(test_gateway_api_crds),
                 cmocka_unit_test(test_gke_neg),
                 cmocka_unit_test(test_gke_neg_deployment),
                 cmocka_unit_test(test_async_deletion),

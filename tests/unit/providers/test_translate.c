@@ -7,8 +7,13 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "core/log.h"
 #include "core/plan.h"
+#include "core/redact.h"
+#include "core/secret.h"
 #include "providers/gke/gke.h"
+#include "providers/gke/naming.h"
+#include "lib/testlib.h"
 
 static const struct cc_lb_settings settings = {
         .fleet = "prod",
@@ -360,6 +365,283 @@ test_user_address_is_external(void **state)
         cc_graph_release(&g);
 }
 
+/* --- certificates from Secrets ----------------------------------------------------- */
+
+#define CERT_A "-----BEGIN CERTIFICATE-----\nMIIBcertA\n-----END CERTIFICATE-----\n"
+#define CERT_B "-----BEGIN CERTIFICATE-----\nMIIBcertB\n-----END CERTIFICATE-----\n"
+#define CANARY "CANARY-do-not-show-7f3a9c"
+#define KEY_A  "-----BEGIN PRIVATE KEY-----\n" CANARY "-A\n-----END PRIVATE KEY-----\n"
+#define KEY_B  "-----BEGIN PRIVATE KEY-----\n" CANARY "-B\n-----END PRIVATE KEY-----\n"
+
+static struct cc_lb_listener secret_listeners[] = {
+        { .name = "a",
+          .port = 443,
+          .protocol = CC_LB_HTTPS,
+          .hostname = "a.example.com",
+          .cert_pem = CERT_A,
+          .key_pem = KEY_A },
+        { .name = "any",
+          .port = 443,
+          .protocol = CC_LB_HTTPS,
+          .cert_pem = CERT_B,
+          .key_pem = KEY_B },
+        { .name = "a-again", /* same hostname: the first listener's certificate */
+          .port = 8443,
+          .protocol = CC_LB_HTTPS,
+          .hostname = "a.example.com",
+          .cert_pem = CERT_B,
+          .key_pem = KEY_B },
+        { .name = "m", .port = 443, .protocol = CC_LB_HTTPS, .hostname = "m.example.com" },
+        { .name = "http", .port = 80, .protocol = CC_LB_HTTP },
+};
+
+static struct cc_lb_gateway
+secret_gateway(struct cc_lb_listener *ls, size_t n)
+{
+        struct cc_lb_gateway gw = gateway();
+
+        gw.listeners = ls;
+        gw.nlisteners = n;
+        return gw;
+}
+
+static struct cc_node *
+node_named(const struct cc_graph *g, const struct cc_kind *k, const char *prefix)
+{
+        size_t i;
+
+        for (i = 0; i < g->n; i++)
+                if (g->nodes[i]->kind == k && g->nodes[i]->desired &&
+                    !strncmp(g->nodes[i]->name, prefix, strlen(prefix)))
+                        return g->nodes[i];
+        return NULL;
+}
+
+static const char *
+entry_cert(const struct cc_graph *g, const char *host)
+{
+        size_t i;
+
+        for (i = 0; i < g->n; i++) {
+                const cJSON *b = g->nodes[i]->desired, *h, *m;
+
+                if (g->nodes[i]->kind != &cc_gke_kind_certificate_map_entry || !b)
+                        continue;
+                h = cJSON_GetObjectItem(b, "hostname");
+                m = cJSON_GetObjectItem(b, "matcher");
+                if ((host && cJSON_IsString(h) && !strcmp(h->valuestring, host)) ||
+                    (!host && cJSON_IsString(m) && !strcmp(m->valuestring, "PRIMARY")))
+                        return cJSON_GetArrayItem(cJSON_GetObjectItem(b, "certificates"), 0)
+                            ->valuestring;
+        }
+        return NULL;
+}
+
+/* what the API answers for a self-managed certificate: no selfManaged
+ * (the key is write-only), the certificate at the top level */
+static void
+as_the_api_returns(struct cc_graph *g)
+{
+        size_t i;
+
+        for (i = 0; i < g->n; i++) {
+                cJSON *o = g->nodes[i]->observed, *sm;
+
+                if (g->nodes[i]->kind != &cc_gke_kind_certificate || !o)
+                        continue;
+                sm = cJSON_DetachItemFromObject(o, "selfManaged");
+                if (sm)
+                        cJSON_AddItemToObject(
+                            o, "pemCertificate",
+                            cJSON_Duplicate(cJSON_GetObjectItem(sm, "pemCertificate"), 1));
+                cJSON_Delete(sm);
+        }
+}
+
+static void
+test_secret_certificates(void **state)
+{
+        struct cc_graph g = CC_GRAPH_INIT, g2 = CC_GRAPH_INIT;
+        struct cc_plan plan = CC_PLAN_INIT;
+        struct cc_lb_gateway gw = secret_gateway(secret_listeners, 5);
+        struct cc_node *sa, *sb, *mc;
+        const cJSON *sm, *lab;
+        char hash[CC_GKE_CONTENT_HASH_LEN + 1], want[64];
+        struct cc_diag d;
+
+        (void)state;
+        assert_int_equal(cc_gke_translate(&settings, &gw, &g, &d), CC_OK);
+        /* two self-managed certificates (one per Secret certificate), one
+         * Google-managed for the hostname without a Secret */
+        assert_int_equal(count_kind(&g, &cc_gke_kind_certificate), 3);
+        cc_gke_content_hash(CERT_A, hash, sizeof(hash));
+        assert_int_equal(cc_gke_name(want, sizeof(want), "sc", "prod", "shop", "web", hash), CC_OK);
+        sa = node_named(&g, &cc_gke_kind_certificate, want);
+        assert_non_null(sa);
+        cc_gke_content_hash(CERT_B, hash, sizeof(hash));
+        cc_gke_name(want, sizeof(want), "sc", "prod", "shop", "web", hash);
+        sb = node_named(&g, &cc_gke_kind_certificate, want);
+        assert_non_null(sb);
+        sm = cJSON_GetObjectItem(sa->desired, "selfManaged");
+        assert_string_equal(cJSON_GetObjectItem(sm, "pemCertificate")->valuestring, CERT_A);
+        assert_string_equal(cJSON_GetObjectItem(sm, "pemPrivateKey")->valuestring, KEY_A);
+        assert_null(cJSON_GetObjectItem(sa->desired, "managed"));
+        /* the ownership mark, as on every resource */
+        assert_non_null(strstr(cJSON_GetObjectItem(sa->desired, "description")->valuestring,
+                               "\"cloudctl.dev/owner\":\"prod/shop/web\""));
+        lab = cJSON_GetObjectItem(sa->desired, "labels");
+        assert_string_equal(cJSON_GetObjectItem(lab, "managed-by")->valuestring, "cloudctl");
+        assert_string_equal(sa->owner, "prod/shop/web");
+        mc = node_named(&g, &cc_gke_kind_certificate, "cc1-ce-");
+        assert_non_null(mc);
+        sm = cJSON_GetObjectItem(cJSON_GetObjectItem(mc->desired, "managed"), "domains");
+        assert_int_equal(cJSON_GetArraySize(sm), 1);
+        assert_string_equal(cJSON_GetArrayItem(sm, 0)->valuestring, "m.example.com");
+        /* DNS authorization only for the Google-managed hostname */
+        assert_int_equal(count_kind(&g, &cc_gke_kind_dns_authorization), 1);
+        /* the map: an entry per hostname, the hostname-less listener's is PRIMARY */
+        assert_int_equal(count_kind(&g, &cc_gke_kind_certificate_map_entry), 3);
+        assert_string_equal(entry_cert(&g, "a.example.com"), sa->key);
+        assert_string_equal(entry_cert(&g, NULL), sb->key);
+        assert_string_equal(entry_cert(&g, "m.example.com"), mc->key);
+
+        /* applied and read back without the key: nothing to do */
+        observe_as_applied(&g, &g2);
+        as_the_api_returns(&g2);
+        assert_int_equal(cc_gke_translate(&settings, &gw, &g2, &d), CC_OK);
+        if (cc_plan_build(&g2, &plan, &d))
+                fail_msg("plan: %s", d.message);
+        assert_int_equal(plan.n, 0);
+        cc_plan_release(&plan);
+        cc_graph_release(&g);
+        cc_graph_release(&g2);
+}
+
+/* a changed Secret is a new certificate: created, the entry moved, the old deleted */
+static void
+test_secret_change_replaces_certificate(void **state)
+{
+        struct cc_graph g1 = CC_GRAPH_INIT, g2 = CC_GRAPH_INIT;
+        struct cc_plan plan = CC_PLAN_INIT;
+        struct cc_buf out = CC_BUF_INIT(0);
+        struct cc_lb_listener ls[5];
+        struct cc_lb_gateway gw;
+        struct cc_diag d;
+        size_t i, ncert_create = 0, ncert_delete = 0, nentry_update = 0;
+
+        (void)state;
+        memcpy(ls, secret_listeners, sizeof(ls));
+        gw = secret_gateway(ls, 5);
+        assert_int_equal(cc_gke_translate(&settings, &gw, &g1, &d), CC_OK);
+        observe_as_applied(&g1, &g2);
+        as_the_api_returns(&g2);
+        ls[0].cert_pem = "-----BEGIN CERTIFICATE-----\nMIIBrenewed\n-----END CERTIFICATE-----\n";
+        assert_int_equal(cc_gke_translate(&settings, &gw, &g2, &d), CC_OK);
+        assert_int_equal(cc_plan_build(&g2, &plan, &d), CC_OK);
+        for (i = 0; i < plan.n; i++) {
+                const struct cc_step *s = &plan.steps[i];
+
+                assert_int_not_equal(s->action, CC_ACT_REPLACE);
+                if (s->node->kind == &cc_gke_kind_certificate)
+                        s->action == CC_ACT_CREATE ? ncert_create++ : ncert_delete++;
+                else if (s->node->kind == &cc_gke_kind_certificate_map_entry)
+                        nentry_update += s->action == CC_ACT_UPDATE;
+                else
+                        fail_msg("unexpected step on %s", s->node->kind->label);
+        }
+        assert_int_equal(ncert_create, 1);
+        assert_int_equal(ncert_delete, 1);
+        assert_int_equal(nentry_update, 1);
+        assert_int_equal(cc_plan_print(&plan, &out), CC_OK);
+        assert_null(strstr(cc_buf_str(&out), CANARY));
+        cc_buf_release(&out);
+        cc_plan_release(&plan);
+        cc_graph_release(&g1);
+        cc_graph_release(&g2);
+}
+
+/* the canary private key appears in no plan line, log line, error or
+ * redacted request body */
+static void
+test_secret_key_never_shown(void **state)
+{
+        struct cc_graph g = CC_GRAPH_INIT, g2 = CC_GRAPH_INIT;
+        struct cc_plan plan = CC_PLAN_INIT;
+        struct cc_buf out = CC_BUF_INIT(0), red = CC_BUF_INIT(1 << 20);
+        struct cc_lb_gateway gw = secret_gateway(secret_listeners, 5);
+        struct cc_lb_listener bad[1];
+        struct cc_node *n;
+        char *text;
+        struct cc_diag d;
+        size_t i;
+
+        (void)state;
+        cc_test_log_capture_start("trace");
+        assert_int_equal(cc_gke_translate(&settings, &gw, &g, &d), CC_OK);
+        assert_int_equal(cc_plan_build(&g, &plan, &d), CC_OK);
+        assert_int_equal(cc_plan_print(&plan, &out), CC_OK);
+        assert_non_null(strstr(cc_buf_str(&out), "+ certificate 'cc1-sc-"));
+        assert_null(strstr(cc_buf_str(&out), CANARY));
+        /* a certificate whose key the API lost: an update names fields, not values */
+        observe_as_applied(&g, &g2);
+        for (i = 0; i < g2.n; i++)
+                if (g2.nodes[i]->kind == &cc_gke_kind_certificate)
+                        cJSON_DeleteItemFromObject(g2.nodes[i]->observed, "labels");
+        assert_int_equal(cc_gke_translate(&settings, &gw, &g2, &d), CC_OK);
+        cc_plan_release(&plan);
+        assert_int_equal(cc_plan_build(&g2, &plan, &d), CC_OK);
+        cc_buf_reset(&out);
+        assert_int_equal(cc_plan_print(&plan, &out), CC_OK);
+        assert_non_null(strstr(cc_buf_str(&out), "~ certificate"));
+        assert_null(strstr(cc_buf_str(&out), CANARY));
+        /* the request body as the HTTP trace shows it */
+        n = node_named(&g, &cc_gke_kind_certificate, "cc1-sc-");
+        text = cJSON_PrintUnformatted(n->desired);
+        assert_non_null(strstr(text, CANARY)); /* it is sent */
+        assert_int_equal(
+            cc_redact_body(&red, "application/json", text, strlen(text), (size_t)1 << 20), CC_OK);
+        assert_null(strstr(cc_buf_str(&red), CANARY));
+        assert_non_null(strstr(cc_buf_str(&red), "pemCertificate"));
+        cc_wipe(text, strlen(text));
+        cJSON_free(text);
+        /* an error about the listener names it, not its key */
+        memcpy(bad, secret_listeners, sizeof(bad));
+        bad[0].key_pem = NULL;
+        gw = secret_gateway(bad, 1);
+        cc_graph_release(&g);
+        assert_int_equal(cc_gke_translate(&settings, &gw, &g, &d), CC_INVAL);
+        assert_null(strstr(d.message, CANARY));
+        assert_null(strstr(cc_test_log_captured(), CANARY));
+        cc_test_log_capture_stop();
+        cc_buf_release(&red);
+        cc_buf_release(&out);
+        cc_plan_release(&plan);
+        cc_graph_release(&g);
+        cc_graph_release(&g2);
+}
+
+/* no Google-managed certificates (certificates: none): Secrets still go up */
+static void
+test_secret_certificates_without_certmgr(void **state)
+{
+        struct cc_lb_settings s = settings;
+        struct cc_graph g = CC_GRAPH_INIT;
+        struct cc_lb_gateway gw = secret_gateway(secret_listeners, 2);
+        struct cc_node *ts;
+        struct cc_diag d;
+
+        (void)state;
+        s.cert_mode = CC_CERT_NONE;
+        assert_int_equal(cc_gke_translate(&s, &gw, &g, &d), CC_OK);
+        assert_int_equal(count_kind(&g, &cc_gke_kind_certificate), 2);
+        assert_int_equal(count_kind(&g, &cc_gke_kind_dns_authorization), 0);
+        assert_int_equal(count_kind(&g, &cc_gke_kind_certificate_map_entry), 2);
+        ts = node_named(&g, &cc_gke_kind_https_proxy, "cc1-ts-");
+        assert_non_null(ts);
+        assert_non_null(cJSON_GetObjectItem(ts->desired, "certificateMap"));
+        cc_graph_release(&g);
+}
+
 int
 main(void)
 {
@@ -371,6 +653,10 @@ main(void)
                 cmocka_unit_test(test_adding_a_cluster_updates_only_the_backend_service),
                 cmocka_unit_test(test_invalid_inputs),
                 cmocka_unit_test(test_user_address_is_external),
+                cmocka_unit_test(test_secret_certificates),
+                cmocka_unit_test(test_secret_change_replaces_certificate),
+                cmocka_unit_test(test_secret_key_never_shown),
+                cmocka_unit_test(test_secret_certificates_without_certmgr),
         };
         cc_alloc_init();
         return cmocka_run_group_tests(tests, NULL, NULL);
