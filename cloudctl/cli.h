@@ -30,5 +30,6 @@ extern const struct cc_cmd cc_cmd_plan;
 extern const struct cc_cmd cc_cmd_apply;
 extern const struct cc_cmd cc_cmd_destroy;
 extern const struct cc_cmd cc_cmd_run;
+extern const struct cc_cmd cc_cmd_demo;
 
 #endif

@@ -9,7 +9,8 @@
 #include "core/banned.h"
 
 const struct cc_cmd *const cc_commands[] = {
-        &cc_cmd_run, &cc_cmd_plan, &cc_cmd_apply, &cc_cmd_destroy, &cc_cmd_version, NULL,
+        &cc_cmd_demo,    &cc_cmd_run,     &cc_cmd_plan, &cc_cmd_apply,
+        &cc_cmd_destroy, &cc_cmd_version, NULL,
 };
 
 static const char main_usage[] =
