@@ -2379,7 +2379,7 @@ read_bundle_version(struct ctl *c)
         struct cc_diag d;
 
         if (cc_kube_get(c->kube, cc_kube_resource_by_kind("CustomResourceDefinition"), NULL,
-                        CRD_NAME, bundle_got, c, NULL, &d))
+                        CRD_NAME, bundle_got, c, NULL, &d) != CC_AGAIN)
                 CC_WARN(COMP, "cannot read the gateway API CRD", CC_S("error", d.message));
 }
 

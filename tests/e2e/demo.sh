@@ -42,7 +42,16 @@ for c in east west; do
 	# the NEG exists in the cloud resource list too
 	grep -Eq "^    compute networkEndpointGroups +${neg%,} " "$DEMO_OUT" || demo_fail "NEG $neg of $c not among the cloud resources"
 	check "cluster $c with NEG ${neg%,}"
+	# the controller deployed the cluster's gateway and it is ready
+	awk -v c="$c" '$1 == "cluster" {cur = $2} cur == c' "$DEMO_OUT" |
+		grep -Eq '^    Deployment demo/web-istio +1/1 available' || demo_fail "cluster $c: no ready gateway Deployment"
+	awk -v c="$c" '$1 == "cluster" {cur = $2} cur == c' "$DEMO_OUT" |
+		grep -Eq '^    Gateway +demo/web-istio +class istio' || demo_fail "cluster $c: no child Gateway"
+	check "cluster $c: gateway Deployment ready, child Gateway of class istio"
 done
+grep -Eq 'BackendsReady +True +ClustersReady: east: ready, NEG .*; west: ready, NEG ' "$DEMO_OUT" ||
+	demo_fail "no per-cluster readiness in the progress"
+check "progress shows both clusters ready"
 calls="$(sed -nE 's/^  API calls +([0-9]+) to mock-gcp.*/\1/p' "$DEMO_OUT")"
 [ -n "$calls" ] && [ "$calls" -gt 0 ] || demo_fail "no API call count"
 check "$calls API calls"
