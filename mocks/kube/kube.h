@@ -241,6 +241,8 @@ struct kube_rollout {
         uint64_t since; /* CLOCK_MONOTONIC ms */
         unsigned block; /* pod IPs 10.<cluster>.<block>.<replica + 1> */
         bool seen;      /* still there in this pass */
+        bool served;    /* some generation's pods were ready: a rolling update
+                         * keeps them serving until the new ones are */
 };
 
 /* a Deployment whose pods are held unready (PUT /_mock/pods) */

@@ -7,7 +7,9 @@
  * each Service.  mock-kube stores no ReplicaSets or Pods for them: the
  * Deployment controller here only writes the status a real one would show
  * (pods "starting" until cfg.pod_ready_ms after the generation last changed,
- * then ready, unless an admin hold keeps them unready), and the EndpointSlice
+ * then ready, unless an admin hold keeps them unready; once a generation's
+ * pods were ready, a new generation rolls: the old pods stay ready until
+ * the new ones are, as with the default maxUnavailable), and the EndpointSlice
  * controller derives pods from that status -- status.readyReplicas endpoints
  * per Deployment, with addresses, nodes and zones that are a pure function of
  * the cluster index, the Deployment's address block and the replica index,
@@ -265,16 +267,21 @@ condition(const cJSON *old_conds, const char *type, bool status, const char *rea
 
 /* the status the real controller would show for o */
 static cJSON *
-deployment_status(struct kube *k, const struct kube_obj *o, const struct kube_rollout *ro,
-                  uint64_t now)
+deployment_status(struct kube *k, const struct kube_obj *o, struct kube_rollout *ro, uint64_t now)
 {
         const cJSON *obj = o->obj, *old = cJSON_GetObjectItemCaseSensitive(obj, "status");
         const cJSON *reps = get2(obj, "spec", "replicas");
         const cJSON *oldc = cJSON_GetObjectItemCaseSensitive(old, "conditions");
         const cJSON *og = cJSON_GetObjectItemCaseSensitive(old, "observedGeneration"), *c;
         double replicas = cJSON_IsNumber(reps) && reps->valuedouble >= 0 ? reps->valuedouble : 1;
-        bool ready = !held(k, o->ns, o->name) && now - ro->since >= (uint64_t)k->cfg.pod_ready_ms;
-        bool available = ready || replicas == 0, rolled_out = available;
+        bool hold = held(k, o->ns, o->name);
+        bool ready = !hold && now - ro->since >= (uint64_t)k->cfg.pod_ready_ms;
+        /* a rolling update (maxUnavailable 25% of 1 rounds to 0): the old
+         * pods serve until the new ones are ready */
+        bool rolling = !ready && !hold && ro->served;
+
+        ro->served |= ready;
+        bool available = ready || rolling || replicas == 0, rolled_out = ready || replicas == 0;
         char nowstr[40], rs[300], hash[11], msg[400];
         char *tmpl = cJSON_PrintUnformatted(get2(obj, "spec", "template"));
         cJSON *st = cJSON_CreateObject(), *conds;
@@ -295,8 +302,8 @@ deployment_status(struct kube *k, const struct kube_obj *o, const struct kube_ro
         cJSON_AddNumberToObject(st, "observedGeneration", ro->generation);
         if (replicas > 0) {
                 cJSON_AddNumberToObject(st, "replicas", replicas);
-                cJSON_AddNumberToObject(st, "updatedReplicas", replicas);
-                if (ready) {
+                cJSON_AddNumberToObject(st, "updatedReplicas", rolling ? 0 : replicas);
+                if (ready || rolling) {
                         cJSON_AddNumberToObject(st, "readyReplicas", replicas);
                         cJSON_AddNumberToObject(st, "availableReplicas", replicas);
                 } else {

@@ -1003,12 +1003,46 @@ test_deployment_status(void **state)
         events(k, rv, "Deployment", "default", "gw", ev, sizeof(ev));
         assert_string_equal(ev, "MODIFIED,MODIFIED");
 
-        /* a spec change restarts the pods: starting again at the new generation */
+        /* a spec change rolls: the old pods serve (Available, 0 updated) until
+         * the new ones are ready; held, none is */
         k->cfg.pod_ready_ms = 3600000;
         assert_int_equal(patch(k, dep, "default", "gw", "application/merge-patch+json", "",
                                "{\"spec\":{\"replicas\":1}}", &out),
                          200);
         cJSON_Delete(out);
+        {
+                struct timespec until;
+                int w = 0;
+
+                deadline(&until);
+                for (;;) {
+                        const cJSON *st;
+                        bool seen;
+
+                        assert_int_equal(kube_get(k, dep, "default", "gw", &out), 200);
+                        st = cJSON_GetObjectItemCaseSensitive(out, "status");
+                        seen =
+                            cJSON_GetObjectItemCaseSensitive(st, "observedGeneration")->valueint ==
+                            2;
+                        if (seen) {
+                                assert_int_equal(
+                                    cJSON_GetObjectItemCaseSensitive(st, "updatedReplicas")
+                                        ->valueint,
+                                    0);
+                                assert_int_equal(
+                                    cJSON_GetObjectItemCaseSensitive(st, "availableReplicas")
+                                        ->valueint,
+                                    1);
+                        }
+                        cJSON_Delete(out);
+                        if (seen)
+                                break;
+                        assert_true(w != ETIMEDOUT);
+                        w = pthread_cond_timedwait(&k->cond, lk, &until);
+                }
+        }
+        wait_available(k, "gw", "True");
+        assert_true(kube_pod_hold(k, "default", "gw", false));
         wait_available(k, "gw", "False");
         assert_int_equal(kube_get(k, dep, "default", "gw", &out), 200);
         assert_int_equal(cJSON_GetObjectItemCaseSensitive(
