@@ -641,8 +641,15 @@ kube_slice_pass(struct kube *k)
                         owner = kube_str(get2(s->obj, "metadata", "labels"), SERVICE_NAME, NULL);
                         if (!owner || strcmp(owner, svc->name))
                                 continue;
-                        if (kube_delete(k, esr, s->ns, s->name, NULL, NULL, false, &out) == 200)
-                                changes++;
+                        {
+                                /* the delete frees s: its names are copied first */
+                                char dns[256], dname[300];
+
+                                snprintf(dns, sizeof(dns), "%s", s->ns);
+                                snprintf(dname, sizeof(dname), "%s", s->name);
+                                if (kube_delete(k, esr, dns, dname, NULL, NULL, false, &out) == 200)
+                                        changes++;
+                        }
                         cJSON_Delete(out);
                         svc = kube_find(k, svr, svcs[i].ns, svcs[i].name);
                 }
