@@ -111,6 +111,7 @@ build_gateway(struct cc_inputs *in, const struct cc_config *cfg, const struct cc
         ig->nnegs = cc_calloc(cfg->nclusters + 1, sizeof(*ig->nnegs));
         if (!ig->listeners || !ig->clusters || !ig->neg_names || !ig->negs || !ig->nnegs)
                 return cc_diag_set(d, CC_NOMEM, 0, "out of memory");
+        ig->ncluster_slots = cfg->nclusters;
         for (i = 0; i < gw->n_listeners && i < CC_GW_MAX_LISTENERS; i++) {
                 const struct cc_gw_listener *l = &gw->listeners[i];
                 struct cc_lb_listener *ll = &ig->listeners[nl];
@@ -358,7 +359,7 @@ release_gws(struct cc_inputs *in)
         for (i = 0; i < in->ngws; i++) {
                 struct cc_input_gw *ig = &in->gws[i];
 
-                for (c = 0; c < in->nclusters; c++) {
+                for (c = 0; c < ig->ncluster_slots; c++) {
                         if (ig->neg_names)
                                 cc_strv_release(&ig->neg_names[c]);
                         if (ig->negs)

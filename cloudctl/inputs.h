@@ -43,6 +43,7 @@ struct cc_input_gw {
         struct cc_strv *neg_names;      /* per cluster: the NEG names its Service names */
         struct cc_lb_neg **negs;        /* per cluster: (zone, name) once discovered */
         size_t *nnegs;
+        size_t ncluster_slots; /* entries in the per-cluster arrays */
 };
 
 struct cc_inputs {
