@@ -633,6 +633,8 @@ link_clusters(struct pass *p)
 
                 if (!r)
                         continue; /* external: its NEGs come from its services file */
+                /* decided afresh each pass (the inputs may outlive one) */
+                cc_strv_release(&ig->neg_names[i]);
                 if (!r->leaving) {
                         if (l && l->phase == LINK_DRAINING) {
                                 /* back in the fleet before it was detached */
