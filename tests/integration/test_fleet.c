@@ -175,43 +175,14 @@ mock_stop(struct fx *f)
 
 /* --- blocking REST calls to a cluster (test side) --------------------------------- */
 
-static size_t
-collect(char *p, size_t size, size_t n, void *ud)
-{
-        return cc_buf_append(ud, p, size * n) ? 0 : size * n;
-}
-
 static long
 rest(struct fx *f, int cl, const char *method, const char *path, const char *ctype,
      const char *body, cJSON **out)
 {
-        CURL *c = curl_easy_init();
-        struct curl_slist *h = NULL;
-        struct cc_buf b = CC_BUF_INIT(0);
-        char url[512], hdr[128];
-        long code = 0;
+        char url[512];
 
         snprintf(url, sizeof(url), "%s%s", f->url[cl], path);
-        snprintf(hdr, sizeof(hdr), "Content-Type: %s", ctype ? ctype : "application/json");
-        h = curl_slist_append(h, hdr);
-        h = curl_slist_append(h, "Authorization: Bearer " TOKEN);
-        curl_easy_setopt(c, CURLOPT_URL, url);
-        curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-        curl_easy_setopt(c, CURLOPT_CAINFO, f->cert);
-        curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-        if (body)
-                curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-        curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
-        curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
-        curl_easy_setopt(c, CURLOPT_TIMEOUT, 10L);
-        if (curl_easy_perform(c) == CURLE_OK)
-                curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
-        if (out)
-                *out = cJSON_Parse(cc_buf_str(&b));
-        cc_buf_release(&b);
-        curl_slist_free_all(h);
-        curl_easy_cleanup(c);
-        return code;
+        return cc_test_http(method, url, f->cert, TOKEN, ctype, body, out);
 }
 
 /* mutating API requests in cluster cl's log since the last clear */

@@ -249,41 +249,15 @@ mock_stop(struct fx *f)
 
 /* --- the admin API (blocking, test side) -------------------------------------- */
 
-static size_t
-collect(char *p, size_t size, size_t n, void *ud)
-{
-        return cc_buf_append(ud, p, size * n) ? 0 : size * n;
-}
-
 /* admin -- method /_mock/<what> with an optional JSON body; the answer is
  * parsed into *out (may be NULL).  Returns the HTTP status. */
 static long
 admin(struct fx *f, const char *method, const char *what, const char *body, cJSON **out)
 {
-        CURL *c = curl_easy_init();
-        struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
-        struct cc_buf b = CC_BUF_INIT(0);
         char url[256];
-        long code = 0;
 
         snprintf(url, sizeof(url), "%s/_mock/%s", f->url, what);
-        curl_easy_setopt(c, CURLOPT_URL, url);
-        curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-        curl_easy_setopt(c, CURLOPT_CAINFO, g.srv_cert);
-        curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-        if (body)
-                curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-        curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
-        curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
-        curl_easy_setopt(c, CURLOPT_TIMEOUT, 10L);
-        if (curl_easy_perform(c) == CURLE_OK)
-                curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
-        if (out)
-                *out = cJSON_Parse(cc_buf_str(&b));
-        cc_buf_release(&b);
-        curl_slist_free_all(h);
-        curl_easy_cleanup(c);
-        return code;
+        return cc_test_http(method, url, g.srv_cert, NULL, NULL, body, out);
 }
 
 static double
@@ -1373,31 +1347,10 @@ test_auth_client_certificate(void **state)
 static long
 api(const char *base, const char *method, const char *path, const char *body, cJSON **out)
 {
-        CURL *c = curl_easy_init();
-        struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
-        struct cc_buf b = CC_BUF_INIT(0);
         char url[512];
-        long code = 0;
 
-        h = curl_slist_append(h, "Authorization: Bearer " TOKEN);
         snprintf(url, sizeof(url), "%s%s", base, path);
-        curl_easy_setopt(c, CURLOPT_URL, url);
-        curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-        curl_easy_setopt(c, CURLOPT_CAINFO, g.srv_cert);
-        curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-        if (body)
-                curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-        curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
-        curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
-        curl_easy_setopt(c, CURLOPT_TIMEOUT, 10L);
-        if (curl_easy_perform(c) == CURLE_OK)
-                curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
-        if (out)
-                *out = cJSON_Parse(cc_buf_str(&b));
-        cc_buf_release(&b);
-        curl_slist_free_all(h);
-        curl_easy_cleanup(c);
-        return code;
+        return cc_test_http(method, url, g.srv_cert, TOKEN, NULL, body, out);
 }
 
 /* deploy gw (2 replicas) and a Service selecting it into the cluster at base,

@@ -6,6 +6,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <cjson/cJSON.h>
+#include <curl/curl.h>
+
 #include "core/alloc.h"
 #include "core/log.h"
 #include "core/banned.h"
@@ -99,4 +102,46 @@ cc_test_tmpdir(void)
         }
         atexit(rm_tmpdir);
         return tmpdir;
+}
+
+static size_t
+http_collect(char *p, size_t size, size_t n, void *ud)
+{
+        return cc_buf_append(ud, p, size * n) ? 0 : size * n;
+}
+
+long
+cc_test_http(const char *method, const char *url, const char *cafile, const char *bearer,
+             const char *ctype, const char *body, struct cJSON **out)
+{
+        CURL *c = curl_easy_init();
+        struct curl_slist *h = NULL;
+        struct cc_buf b = CC_BUF_INIT(0);
+        char hdr[512];
+        long code = 0;
+
+        snprintf(hdr, sizeof(hdr), "Content-Type: %s", ctype ? ctype : "application/json");
+        h = curl_slist_append(h, hdr);
+        if (bearer) {
+                snprintf(hdr, sizeof(hdr), "Authorization: Bearer %s", bearer);
+                h = curl_slist_append(h, hdr);
+        }
+        curl_easy_setopt(c, CURLOPT_URL, url);
+        curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+        if (cafile)
+                curl_easy_setopt(c, CURLOPT_CAINFO, cafile);
+        curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+        if (body)
+                curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+        curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, http_collect);
+        curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
+        curl_easy_setopt(c, CURLOPT_TIMEOUT, 10L);
+        if (curl_easy_perform(c) == CURLE_OK)
+                curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+        if (out)
+                *out = cJSON_Parse(cc_buf_str(&b));
+        cc_buf_release(&b);
+        curl_slist_free_all(h);
+        curl_easy_cleanup(c);
+        return code;
 }
