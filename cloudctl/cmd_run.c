@@ -8,12 +8,16 @@
  * (cloudctl/workqueue.h):  "gw/<ns>/<name>" for a Gateway (a route enqueues
  * its parent Gateways, a class its Gateways, Secrets, Namespaces, Services
  * and ReferenceGrants every Gateway) and "gc/<name>" for a GatewayClass.
+ * Keys from informer events go in the queue's high lane, the drift check's
+ * (and parked keys coming due) in the low one, so a change is taken before
+ * the rest of a drift check.
  * One worker takes one key at a time once every informer has synced (and,
  * with --leader-elect, only while this replica leads), so one pass owns the
  * shared observed-state cache and the cloud without locks.
  *
  * A Gateway pass, level-triggered from the informers' current state:
- *   snapshot (every cached object) -> cc_inputs_classify ->
+ *   snapshot (every cached object) -> cc_inputs_classify, both redone only
+ *   when an informer reported a change since they were built ->
  *   served and not deleting:
  *     finalizer (merge patch) -> NEG zones (cached; discovered again on a
  *     drift check or when a name is new) -> translate (this Gateway) ->
@@ -28,9 +32,10 @@
  * A failed pass is retried with the key's exponential backoff.  A pass that
  * ends with a cloud stage still pending (a certificate not ACTIVE, no
  * address yet) queues its Gateway again after 1 s, 2 s, 4 s ... (cap 30 s),
- * and those passes list the cloud afresh (when the last fresh list ended
- * 5 s or ten times its duration ago), so a certificate turning ACTIVE shows
- * without waiting for the drift check.  The drift check (--resync)
+ * and those passes read the Gateway's certificates again (one GET each), or
+ * when something else is pending list the cloud afresh (when the last fresh
+ * list ended 5 s or ten times its duration ago), so a certificate turning
+ * ACTIVE shows without waiting for the drift check.  The drift check (--resync)
  * marks the cache for one fresh list and queues every key.
  *
  * Stopping: SIGINT/SIGTERM stop the elector first (a leader releases its
@@ -91,7 +96,12 @@
  * list costs a call per certificate map and holds the queue meanwhile */
 #define PENDING_FRESH_MS 5000u
 #define PENDING_FRESH_X  10u
-#define MAX_WRITE_TRIES  4
+/* ...except a Gateway whose certificate is what is pending: its pass reads
+ * only its own certificates (one GET each) into the warm cache.  The
+ * pending map's value: passes in a row, with this bit when a certificate is
+ * pending */
+#define PENDING_CERT    ((uintptr_t)1 << 16)
+#define MAX_WRITE_TRIES 4
 /* the config file is checked for changes this often */
 #define RELOAD_POLL_MS 1000u
 /* a pass whose fleet stage is waiting (a gateway not ready yet, objects
@@ -207,6 +217,9 @@ struct ctl {
         bool token_ready;
         struct cc_wq wq;
         struct cc_inputs in;
+        /* inputs_gen counts informer changes; in was built at built_gen */
+        uint64_t inputs_gen, built_gen;
+        bool built;
         struct cc_gw_serve serve;
         char bundle[64]; /* the CRDs' bundle-version (serve.bundle_version) */
         bool relist;     /* the next cloud pass lists instead of using the cache */
@@ -279,7 +292,8 @@ has_finalizer(const cJSON *obj)
 }
 
 static void
-enqueue(struct ctl *c, const char *prefix, const char *ns, const char *name)
+enqueue_in(struct ctl *c, enum cc_wq_lane lane, const char *prefix, const char *ns,
+           const char *name)
 {
         char key[512];
 
@@ -287,23 +301,33 @@ enqueue(struct ctl *c, const char *prefix, const char *ns, const char *name)
                 snprintf(key, sizeof(key), "%s/%s/%s", prefix, ns, name);
         else
                 snprintf(key, sizeof(key), "%s/%s", prefix, name);
-        if (cc_wq_add(&c->wq, key))
+        if (cc_wq_add_lane(&c->wq, key, lane))
                 CC_ERROR(COMP, "cannot queue: out of memory", CC_S("item", key));
+}
+
+/* a key whose object (or an object it reads) changed: the high lane */
+static void
+enqueue(struct ctl *c, const char *prefix, const char *ns, const char *name)
+{
+        enqueue_in(c, CC_WQ_HIGH, prefix, ns, name);
 }
 
 static void kick(struct ctl *c);
 
+/* every key: in the high lane for a change every Gateway reads, in the low
+ * lane for a drift check (a change queued meanwhile goes first) */
 static void
-enqueue_all(struct ctl *c, bool classes)
+enqueue_all(struct ctl *c, bool classes, enum cc_wq_lane lane)
 {
         const cJSON *o;
         size_t i;
 
         for (i = 0; cc_kube_informer_next(c->inf[INF_GATEWAY], &i, &o);)
-                enqueue(c, "gw", jstr(o, "metadata", "namespace"), jstr(o, "metadata", "name"));
+                enqueue_in(c, lane, "gw", jstr(o, "metadata", "namespace"),
+                           jstr(o, "metadata", "name"));
         if (classes)
                 for (i = 0; cc_kube_informer_next(c->inf[INF_CLASS], &i, &o);)
-                        enqueue(c, "gc", NULL, jstr(o, "metadata", "name"));
+                        enqueue_in(c, lane, "gc", NULL, jstr(o, "metadata", "name"));
 }
 
 /* --- informer handlers ---------------------------------------------------- */
@@ -346,6 +370,7 @@ on_change(struct inf_ctx *x, const cJSON *obj)
 
         if (!name)
                 return;
+        c->inputs_gen++; /* the snapshot is rebuilt before the next pass */
         switch (x->kind) {
         case INF_GATEWAY:
                 enqueue(c, "gw", jstr(obj, "metadata", "namespace"), name);
@@ -365,7 +390,7 @@ on_change(struct inf_ctx *x, const cJSON *obj)
                 enqueue_route_parents(c, obj);
                 break;
         default:
-                enqueue_all(c, false);
+                enqueue_all(c, false, CC_WQ_HIGH);
                 break;
         }
         kick(c);
@@ -404,13 +429,16 @@ h_synced(void *ud)
         if (++x->c->nsynced == INF__COUNT) {
                 CC_INFO(COMP, "caches synced",
                         CC_I("gateways", cc_kube_informer_len(x->c->inf[INF_GATEWAY])));
-                enqueue_all(x->c, true);
+                enqueue_all(x->c, true, CC_WQ_LOW);
                 kick(x->c);
         }
 }
 
 /* --- snapshot -------------------------------------------------------------- */
 
+/* the snapshot and the per-Gateway inputs of every cached object, rebuilt
+ * only when an informer handler reported a change since the last build
+ * (a drift check's passes reuse it) */
 static cc_err
 build_snapshot(struct ctl *c, struct cc_diag *d)
 {
@@ -418,6 +446,10 @@ build_snapshot(struct ctl *c, struct cc_diag *d)
         const cJSON *o;
         cc_err rc;
 
+        if (c->built && c->built_gen == c->inputs_gen)
+                return CC_OK;
+        c->built = false;
+        c->built_gen = c->inputs_gen;
         cc_inputs_reset(&c->in);
         for (k = 0; k < INF__COUNT; k++) {
                 for (i = 0; cc_kube_informer_next(c->inf[k], &i, &o);) {
@@ -430,7 +462,9 @@ build_snapshot(struct ctl *c, struct cc_diag *d)
                                 CC_DEBUG(COMP, "object skipped", CC_S("error", pd.message));
                 }
         }
-        return cc_inputs_classify(&c->in, &c->view, d);
+        rc = cc_inputs_classify(&c->in, &c->view, d);
+        c->built = rc == CC_OK;
+        return rc;
 }
 
 /* --- the fleet stage: per-cluster gateways -------------------------------------- */
@@ -1390,17 +1424,12 @@ wq_timer_fired(struct cc_timer *t, void *ud)
         kick(c);
 }
 
-/* true when the Gateway's cloud stage is not finished although nothing
- * failed: a certificate not ACTIVE yet, or no address / forwarding rule */
+/* a certificate of the Gateway is not ACTIVE yet */
 static bool
-stage_pending(const struct pass *p)
+certs_pending(const struct pass *p)
 {
         size_t i;
 
-        if (p->is_class || p->mode != PASS_APPLY || !p->ig || !p->obj)
-                return false;
-        if (p->prog.state == CC_GW_PROG_NO_ADDRESS)
-                return true;
         for (i = 0; i < p->graph.n; i++) {
                 const struct cc_node *n = p->graph.nodes[i];
                 const char *st;
@@ -1414,13 +1443,23 @@ stage_pending(const struct pass *p)
         return false;
 }
 
+/* true when the Gateway's cloud stage is not finished although nothing
+ * failed: a certificate not ACTIVE yet, or no address / forwarding rule */
+static bool
+stage_pending(const struct pass *p)
+{
+        if (p->is_class || p->mode != PASS_APPLY || !p->ig || !p->obj)
+                return false;
+        return p->prog.state == CC_GW_PROG_NO_ADDRESS || certs_pending(p);
+}
+
 /* a successful pass: a pending Gateway is queued again with its bounded
  * backoff, a finished one forgets its count */
 static void
 requeue_pending(struct pass *p)
 {
         struct ctl *c = p->c;
-        uintptr_t n = (uintptr_t)cc_map_get(&c->pending, p->key);
+        uintptr_t n = (uintptr_t)cc_map_get(&c->pending, p->key) & (PENDING_CERT - 1);
         uint64_t delay = PENDING_CAP_MS;
 
         if (!stage_pending(p)) {
@@ -1431,7 +1470,8 @@ requeue_pending(struct pass *p)
                 n++;
         if (n <= 6 && (PENDING_BASE_MS << (n - 1)) < PENDING_CAP_MS)
                 delay = PENDING_BASE_MS << (n - 1);
-        if (cc_map_put(&c->pending, p->key, (void *)n) != CC_OK)
+        if (cc_map_put(&c->pending, p->key, (void *)(n | (certs_pending(p) ? PENDING_CERT : 0))) !=
+            CC_OK)
                 return; /* the drift check will look again */
         CC_DEBUG(COMP, "cloud stage pending, looking again", CC_S("item", p->key),
                  CC_U("after_ms", delay));
@@ -1806,6 +1846,7 @@ start_observe(struct pass *p)
         struct ctl *c = p->c;
         struct cc_gke_observe_opts oo = { 0 };
         struct cc_diag d;
+        uintptr_t pend;
         cc_err rc;
 
         oo.scope.project = c->cfg.project;
@@ -1817,9 +1858,13 @@ start_observe(struct pass *p)
         oo.scope.nowners = 1;
         /* a destroy verifies against a fresh list; applies use the warm cache
          * except on the first pass after a drift check and while the
-         * Gateway's stage is pending (its certificates change state) */
+         * Gateway's stage is pending: its certificates (their state changes)
+         * are read again, or, pending for another reason, a fresh list */
+        pend = (uintptr_t)cc_map_get(&c->pending, p->key);
         oo.use_cache = p->mode == PASS_APPLY && c->cache.warm && !c->relist &&
-                       !(cc_map_get(&c->pending, p->key) && fresh_due(c));
+                       !(pend && !(pend & PENDING_CERT) && fresh_due(c));
+        if (oo.use_cache && (pend & PENDING_CERT))
+                oo.refresh = &cc_gke_kind_certificate;
         if (!oo.use_cache) {
                 c->relist = false;
                 c->fresh_start_ms = cc_loop_now_ms(&c->loop);
@@ -1875,7 +1920,7 @@ translate_and_observe(struct pass *p)
         };
         struct cc_diag d;
 
-        if (cc_inputs_set_zones(&c->in, &c->view, zones_lookup, c)) {
+        if (cc_inputs_set_zones_gw(p->ig, &c->view, zones_lookup, c, NULL)) {
                 p->failed = true;
                 pass_step_done(p);
                 return;
@@ -2126,6 +2171,7 @@ build_view(struct ctl *c)
 
         c->view = c->cfg;
         c->view_stale = false;
+        c->built = false; /* the inputs point into the view: classify again */
         for (k = 0; c->fleet && k < cc_fleet_count(c->fleet); k++) {
                 const struct cc_fleet_member *m = cc_fleet_member(c->fleet, k);
                 struct cc_config_cluster *cl;
@@ -2250,7 +2296,7 @@ reload(struct ctl *c)
                 CC_ERROR(COMP, "cannot apply the clusters", CC_S("error", d.message));
         build_view(c);
         CC_INFO(COMP, "config reloaded", CC_U("clusters", c->cfg.nclusters));
-        enqueue_all(c, false);
+        enqueue_all(c, false, CC_WQ_HIGH);
 }
 
 static void
@@ -2370,7 +2416,7 @@ bundle_got(struct cc_kube_op *op, cc_err rc, struct cc_kube_result *res, void *u
                 c->serve.bundle_version = c->bundle;
         }
         if (was != c->serve.bundle_version && c->nsynced == INF__COUNT) {
-                enqueue_all(c, true);
+                enqueue_all(c, true, CC_WQ_HIGH);
                 kick(c);
         }
 }
@@ -2399,7 +2445,7 @@ resync_fired(struct cc_timer *t, void *ud)
         read_bundle_version(c);
         c->relist = true;
         c->negs_stale = true;
-        enqueue_all(c, true);
+        enqueue_all(c, true, CC_WQ_LOW);
         kick(c);
 }
 
@@ -2414,7 +2460,7 @@ started_leading(void *ud)
         c->relist = true;
         c->negs_stale = true;
         if (c->nsynced == INF__COUNT)
-                enqueue_all(c, true);
+                enqueue_all(c, true, CC_WQ_LOW);
         kick(c);
 }
 

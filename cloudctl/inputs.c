@@ -301,54 +301,62 @@ cc_inputs_neg_names(const struct cc_inputs *in, struct cc_strv *out)
 }
 
 cc_err
+cc_inputs_set_zones_gw(struct cc_input_gw *ig, const struct cc_config *cfg, cc_neg_zones_fn lookup,
+                       void *ud, struct cc_strv *notes)
+{
+        size_t c, k, z;
+
+        for (c = 0; c < ig->lb.nclusters; c++) {
+                cc_free(ig->negs[c]);
+                ig->negs[c] = NULL;
+                ig->nnegs[c] = 0;
+                for (k = 0; k < ig->neg_names[c].n; k++) {
+                        const char *name = ig->neg_names[c].v[k];
+                        const char *const *zones = lookup(name, ud);
+                        size_t nz = 0;
+
+                        while (zones && zones[nz])
+                                nz++;
+                        if (!nz) {
+                                if (notes &&
+                                    cc_strv_pushf(notes,
+                                                  "NEG '%s' of cluster '%s' was found in no "
+                                                  "zone: left out of gateway '%s/%s'",
+                                                  name, cfg->clusters[c].name, ig->lb.ns,
+                                                  ig->lb.name))
+                                        return CC_NOMEM;
+                                continue;
+                        }
+                        {
+                                struct cc_lb_neg *n =
+                                    cc_realloc(ig->negs[c], (ig->nnegs[c] + nz) * sizeof(*n));
+
+                                if (!n)
+                                        return CC_NOMEM;
+                                ig->negs[c] = n;
+                        }
+                        for (z = 0; z < nz; z++) {
+                                ig->negs[c][ig->nnegs[c]].zone = zones[z];
+                                ig->negs[c][ig->nnegs[c]].name = name;
+                                ig->nnegs[c]++;
+                        }
+                }
+                ig->clusters[c].negs = ig->negs[c];
+                ig->clusters[c].nnegs = ig->nnegs[c];
+        }
+        return CC_OK;
+}
+
+cc_err
 cc_inputs_set_zones(struct cc_inputs *in, const struct cc_config *cfg, cc_neg_zones_fn lookup,
                     void *ud)
 {
-        size_t g, c, k, z;
+        size_t g;
+        cc_err rc = CC_OK;
 
-        for (g = 0; g < in->ngws; g++) {
-                struct cc_input_gw *ig = &in->gws[g];
-
-                for (c = 0; c < ig->lb.nclusters; c++) {
-                        cc_free(ig->negs[c]);
-                        ig->negs[c] = NULL;
-                        ig->nnegs[c] = 0;
-                        for (k = 0; k < ig->neg_names[c].n; k++) {
-                                const char *name = ig->neg_names[c].v[k];
-                                const char *const *zones = lookup(name, ud);
-                                size_t nz = 0;
-
-                                while (zones && zones[nz])
-                                        nz++;
-                                if (!nz) {
-                                        if (cc_strv_pushf(
-                                                &in->notes,
-                                                "NEG '%s' of cluster '%s' was found in no "
-                                                "zone: left out of gateway '%s/%s'",
-                                                name, cfg->clusters[c].name, ig->lb.ns,
-                                                ig->lb.name))
-                                                return CC_NOMEM;
-                                        continue;
-                                }
-                                {
-                                        struct cc_lb_neg *n = cc_realloc(
-                                            ig->negs[c], (ig->nnegs[c] + nz) * sizeof(*n));
-
-                                        if (!n)
-                                                return CC_NOMEM;
-                                        ig->negs[c] = n;
-                                }
-                                for (z = 0; z < nz; z++) {
-                                        ig->negs[c][ig->nnegs[c]].zone = zones[z];
-                                        ig->negs[c][ig->nnegs[c]].name = name;
-                                        ig->nnegs[c]++;
-                                }
-                        }
-                        ig->clusters[c].negs = ig->negs[c];
-                        ig->clusters[c].nnegs = ig->nnegs[c];
-                }
-        }
-        return CC_OK;
+        for (g = 0; !rc && g < in->ngws; g++)
+                rc = cc_inputs_set_zones_gw(&in->gws[g], cfg, lookup, ud, &in->notes);
+        return rc;
 }
 
 static void

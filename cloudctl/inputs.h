@@ -90,6 +90,10 @@ void cc_inputs_reset(struct cc_inputs *in);
 typedef const char *const *(*cc_neg_zones_fn)(const char *neg_name, void *ud);
 cc_err cc_inputs_set_zones(struct cc_inputs *in, const struct cc_config *cfg,
                            cc_neg_zones_fn lookup, void *ud);
+/* cc_inputs_set_zones_gw -- the same for one Gateway (the controller's pass
+ * touches only its own); the notes go to notes, or nowhere when NULL. */
+cc_err cc_inputs_set_zones_gw(struct cc_input_gw *ig, const struct cc_config *cfg,
+                              cc_neg_zones_fn lookup, void *ud, struct cc_strv *notes);
 
 /* cc_inputs_neg_names -- every NEG name any Gateway needs (for one
  * filtered list of the cloud's NEGs). */

@@ -39,7 +39,52 @@ cc_gke_cache_clear(struct cc_gke_cache *c)
         while (cc_map_next(&c->items, &iter, &key, &v))
                 item_free(v);
         cc_map_release(&c->items);
+        iter = 0;
+        while (cc_map_next(&c->by_owner, &iter, &key, &v)) {
+                cc_strv_release(v);
+                cc_free(v);
+        }
+        cc_map_release(&c->by_owner);
         c->warm = false;
+}
+
+/* the owner index: key joins or leaves owner's list */
+static cc_err
+index_add(struct cc_gke_cache *c, const char *owner, const char *key)
+{
+        struct cc_strv *keys = cc_map_get(&c->by_owner, owner);
+
+        if (!keys) {
+                if (!(keys = cc_calloc(1, sizeof(*keys))))
+                        return CC_NOMEM;
+                if (cc_map_put(&c->by_owner, owner, keys)) {
+                        cc_free(keys);
+                        return CC_NOMEM;
+                }
+        }
+        return cc_strv_push(keys, key);
+}
+
+static void
+index_del(struct cc_gke_cache *c, const char *owner, const char *key)
+{
+        struct cc_strv *keys = cc_map_get(&c->by_owner, owner);
+        size_t i;
+
+        if (!keys)
+                return;
+        for (i = 0; i < keys->n; i++) {
+                if (strcmp(keys->v[i], key))
+                        continue;
+                cc_free(keys->v[i]);
+                keys->v[i] = keys->v[--keys->n];
+                keys->v[keys->n] = NULL;
+                break;
+        }
+        if (!keys->n) {
+                cc_strv_release(keys);
+                cc_free(cc_map_del(&c->by_owner, owner));
+        }
 }
 
 void
@@ -68,10 +113,19 @@ cc_gke_cache_put(struct cc_gke_cache *c, const struct cc_kind *kind, const char 
         it->kind = kind;
         it->body = body;
         old = cc_map_get(&c->items, key);
-        if (cc_map_put(&c->items, key, it)) {
+        if (owner && (!old || !old->owner || strcmp(old->owner, owner)) &&
+            index_add(c, owner, key)) {
                 item_free(it);
                 return CC_NOMEM;
         }
+        if (cc_map_put(&c->items, key, it)) {
+                if (owner && (!old || !old->owner || strcmp(old->owner, owner)))
+                        index_del(c, owner, key);
+                item_free(it);
+                return CC_NOMEM;
+        }
+        if (old && old->owner && (!owner || strcmp(old->owner, owner)))
+                index_del(c, old->owner, key);
         item_free(old);
         return CC_OK;
 }
@@ -79,7 +133,11 @@ cc_gke_cache_put(struct cc_gke_cache *c, const struct cc_kind *kind, const char 
 void
 cc_gke_cache_remove(struct cc_gke_cache *c, const char *key)
 {
-        item_free(cc_map_del(&c->items, key));
+        struct cc_gke_item *it = cc_map_del(&c->items, key);
+
+        if (it && it->owner)
+                index_del(c, it->owner, key);
+        item_free(it);
 }
 
 /* --- keys and marks ------------------------------------------------------ */
@@ -269,11 +327,50 @@ link_address(struct cc_graph *g, struct cc_node *fr)
         return CC_OK;
 }
 
+/* one cached item against the graph: observed body, owned flag or a
+ * conflict; an item no node wants is adopted when its owner is in scope */
+static cc_err
+apply_item(const struct cc_gke_scope *s, struct cc_graph *g, const char *key,
+           const struct cc_gke_item *it, struct cc_gke_observe_result *res)
+{
+        struct cc_node *n = cc_graph_get(g, key);
+        cJSON *body;
+        cc_err rc;
+
+        if (!n) {
+                if (!in_scope(s, it->owner))
+                        return CC_OK;
+                rc = adopt(g, key, it);
+                if (!rc)
+                        res->adopted++;
+                return rc;
+        }
+        if (n->kind != it->kind)
+                return CC_OK;
+        if (!(body = cJSON_Duplicate(it->body, 1)))
+                return CC_NOMEM;
+        cc_node_set_observed(n, body);
+        if (n->flags & CC_NODE_EXTERNAL)
+                return CC_OK;
+        if (it->owner && n->owner && !strcmp(it->owner, n->owner)) {
+                n->flags |= CC_NODE_OWNED;
+                return CC_OK;
+        }
+        if (!n->desired && !it->owner)
+                return CC_OK;
+        return it->owner
+                   ? cc_strv_pushf(&res->conflicts,
+                                   "%s '%s' exists and belongs to '%s', not to '%s'",
+                                   n->kind->label, n->name, it->owner, n->owner ? n->owner : "")
+                   : cc_strv_pushf(&res->conflicts, "%s '%s' exists and is not managed by cloudctl",
+                                   n->kind->label, n->name);
+}
+
 cc_err
 cc_gke_observe_apply(const struct cc_gke_cache *cache, const struct cc_gke_scope *s,
                      struct cc_graph *g, struct cc_gke_observe_result *res)
 {
-        size_t i, iter = 0;
+        size_t i, k, n0, iter = 0;
         const char *key;
         void *v;
         cc_err rc = CC_OK;
@@ -286,42 +383,30 @@ cc_gke_observe_apply(const struct cc_gke_cache *cache, const struct cc_gke_scope
                 cc_node_set_observed(n, NULL);
                 n->flags &= ~(unsigned)CC_NODE_OWNED;
         }
-        while (!rc && cc_map_next(&cache->items, &iter, &key, &v)) {
-                const struct cc_gke_item *it = v;
-                struct cc_node *n = cc_graph_get(g, key);
-                cJSON *body;
+        if (!s->owners) {
+                /* the whole fleet: every cached item */
+                while (!rc && cc_map_next(&cache->items, &iter, &key, &v))
+                        rc = apply_item(s, g, key, v, res);
+        } else {
+                /* the graph's own keys, then the scope owners' other items */
+                n0 = g->n;
+                for (i = 0; !rc && i < n0; i++) {
+                        const struct cc_gke_item *it = cc_map_get(&cache->items, g->nodes[i]->key);
 
-                if (!n) {
-                        if (in_scope(s, it->owner)) {
-                                rc = adopt(g, key, it);
-                                if (!rc)
-                                        res->adopted++;
+                        if (it)
+                                rc = apply_item(s, g, g->nodes[i]->key, it, res);
+                }
+                for (k = 0; !rc && k < s->nowners; k++) {
+                        const struct cc_strv *keys = cc_map_get(&cache->by_owner, s->owners[k]);
+
+                        for (i = 0; !rc && keys && i < keys->n; i++) {
+                                const struct cc_gke_item *it =
+                                    cc_map_get(&cache->items, keys->v[i]);
+
+                                if (it && !cc_graph_get(g, keys->v[i]))
+                                        rc = apply_item(s, g, keys->v[i], it, res);
                         }
-                        continue;
                 }
-                if (n->kind != it->kind)
-                        continue;
-                body = cJSON_Duplicate(it->body, 1);
-                if (!body) {
-                        rc = CC_NOMEM;
-                        break;
-                }
-                cc_node_set_observed(n, body);
-                if (n->flags & CC_NODE_EXTERNAL)
-                        continue;
-                if (it->owner && n->owner && !strcmp(it->owner, n->owner)) {
-                        n->flags |= CC_NODE_OWNED;
-                        continue;
-                }
-                if (!n->desired && !it->owner)
-                        continue;
-                rc = it->owner ? cc_strv_pushf(&res->conflicts,
-                                               "%s '%s' exists and belongs to '%s', not to '%s'",
-                                               n->kind->label, n->name, it->owner,
-                                               n->owner ? n->owner : "")
-                               : cc_strv_pushf(&res->conflicts,
-                                               "%s '%s' exists and is not managed by cloudctl",
-                                               n->kind->label, n->name);
         }
         for (i = 0; !rc && i < g->n; i++)
                 rc = link_address(g, g->nodes[i]);
@@ -361,8 +446,11 @@ dns_owners(struct cc_gke_cache *cache)
                 cc_gke_txt_name(tname, sizeof(tname), type, name);
                 snprintf(tkey, sizeof(tkey), "%.*s/rrsets/%s/TXT", (int)(slash - key), key, tname);
                 txt = cc_map_get(&cache->items, tkey);
-                if (txt && txt->owner)
-                        it->owner = cc_strdup(txt->owner);
+                if (txt && txt->owner && (it->owner = cc_strdup(txt->owner)) &&
+                    index_add(cache, it->owner, key)) {
+                        /* not indexed: not owned (the next list tries again) */
+                        CC_FREE(it->owner);
+                }
         }
 }
 
@@ -377,6 +465,7 @@ struct lister {
         char path[PATHMAX]; /* without pageToken */
         const char *items;  /* list member holding the items */
         char what[256];
+        bool refresh; /* a GET for opts.refresh: items holds the node's key */
 };
 
 struct obs {
@@ -513,6 +602,29 @@ list_done(struct cc_gke_result *r, void *ud)
         const char *next;
         cJSON *arr, *it;
 
+        if (l->refresh) {
+                const struct cc_node *n = cc_graph_get(o->g, l->items);
+                char owner[256];
+                bool marked;
+
+                if (r->rc == CC_NOTFOUND) {
+                        if (n)
+                                cc_gke_cache_remove(o->cache, n->key);
+                } else if (r->rc) {
+                        obs_fail(o, &r->d);
+                } else if (n && r->body) {
+                        cJSON *body = r->body;
+
+                        r->body = NULL;
+                        marked = cc_gke_item_mark(n->kind, body, owner, sizeof(owner));
+                        o->res->refreshed++;
+                        if (cc_gke_cache_put(o->cache, n->kind, n->key, body,
+                                             marked ? owner : NULL))
+                                obs_fail(o, &(struct cc_diag){ .code = CC_NOMEM,
+                                                               .message = "out of memory" });
+                }
+                goto done;
+        }
         if (r->rc) {
                 if (!l->kind && r->rc == CC_NOTFOUND)
                         goto done; /* an external resource that does not exist */
@@ -633,6 +745,72 @@ obs_step(struct obs *o)
         obs_finish(o);
 }
 
+/* GET the graph's desired nodes of opts->refresh into the warm cache, then
+ * apply it */
+static cc_err
+refresh(struct cc_gke_api *api, struct cc_gke_cache *cache, const struct cc_gke_observe_opts *opts,
+        struct cc_graph *g, struct cc_gke_observe_result *res, cc_gke_observe_fn fn, void *ud,
+        struct cc_diag *d)
+{
+        struct obs *o = cc_calloc(1, sizeof(*o));
+        size_t i;
+        cc_err rc;
+
+        if (!o)
+                return cc_diag_set(d, CC_NOMEM, 0, "cannot observe: out of memory");
+        o->api = api;
+        o->cache = cache;
+        o->opts = *opts;
+        o->g = g;
+        o->res = res;
+        o->fn = fn;
+        o->ud = ud;
+        o->externals_done = true; /* as for the cache alone: no GET of them */
+        res->from_cache = true;
+        /* hold a count while starting, so nothing completes early */
+        o->pending = 1;
+        for (i = 0; i < g->n; i++) {
+                const struct cc_node *n = g->nodes[i];
+                const struct cc_gke_kind_ops *ops = cc_gke_kind_ops(n->kind);
+                struct lister *l;
+
+                if (n->kind != opts->refresh || !n->desired || (n->flags & CC_NODE_EXTERNAL) ||
+                    !ops || ops->family == CC_GKE_FAM_DNS)
+                        continue;
+                if (!(l = cc_calloc(1, sizeof(*l)))) {
+                        obs_fail(o,
+                                 &(struct cc_diag){ .code = CC_NOMEM, .message = "out of memory" });
+                        break;
+                }
+                l->o = o;
+                l->refresh = true;
+                l->api =
+                    ops->family == CC_GKE_FAM_COMPUTE ? CC_GKE_API_COMPUTE : CC_GKE_API_CERTMGR;
+                l->items = n->key; /* lives in the graph */
+                snprintf(l->path, sizeof(l->path), "%s%s",
+                         ops->family == CC_GKE_FAM_CERTMGR ? "v1/" : "", n->key);
+                snprintf(l->what, sizeof(l->what), "cannot read %s '%s'", n->kind->label, n->name);
+                if (list_send(l, NULL, d) != CC_AGAIN) {
+                        obs_fail(o, d);
+                        cc_free(l);
+                        break;
+                }
+                o->pending++;
+        }
+        o->pending--;
+        if (o->pending)
+                return CC_AGAIN; /* obs_step finishes once the GETs have */
+        /* nothing started: the cache alone, or the first failure */
+        rc = res->rc;
+        cc_free(o);
+        if (rc)
+                return rc;
+        rc = cc_gke_observe_apply(cache, &opts->scope, g, res);
+        if (rc)
+                cc_diag_set(d, rc, 0, "cannot apply observed state: %s", cc_err_name(rc));
+        return rc;
+}
+
 cc_err
 cc_gke_observe(struct cc_gke_api *api, struct cc_gke_cache *cache,
                const struct cc_gke_observe_opts *opts, struct cc_graph *g,
@@ -652,6 +830,8 @@ cc_gke_observe(struct cc_gke_api *api, struct cc_gke_cache *cache,
         cc_err rc = CC_OK;
 
         memset(res, 0, sizeof(*res));
+        if (opts->use_cache && cache->warm && opts->refresh)
+                return refresh(api, cache, opts, g, res, fn, ud, d);
         if (opts->use_cache && cache->warm) {
                 res->from_cache = true;
                 rc = cc_gke_observe_apply(cache, s, g, res);

@@ -71,11 +71,14 @@ struct cc_gke_item {
 struct cc_gke_cache {
         struct cc_map items; /* key -> struct cc_gke_item * */
         bool warm;           /* filled by a complete observe */
+        /* owner -> struct cc_strv * of the keys of its items: applying the
+         * cache for some owners reads their items, not the whole cache */
+        struct cc_map by_owner;
 };
 
-#define CC_GKE_CACHE_INIT          \
-        {                          \
-                CC_MAP_INIT, false \
+#define CC_GKE_CACHE_INIT                       \
+        {                                       \
+                CC_MAP_INIT, false, CC_MAP_INIT \
         }
 
 void cc_gke_cache_release(struct cc_gke_cache *c);
@@ -100,6 +103,12 @@ struct cc_gke_scope {
 struct cc_gke_observe_opts {
         struct cc_gke_scope scope;
         bool use_cache; /* a warm cache is applied as is, without a call */
+        /* with use_cache and a warm cache: GET every desired node of this
+         * kind in the graph first (a certificate whose state may have
+         * changed), update the cache with the result (removed on 404), then
+         * apply -- one call per such node instead of every list.  NULL =
+         * none.  Certificate Manager and compute kinds only. */
+        const struct cc_kind *refresh;
 };
 
 struct cc_gke_observe_result {
@@ -108,7 +117,8 @@ struct cc_gke_observe_result {
         struct cc_strv conflicts; /* one message per resource we may not touch */
         size_t listed;            /* resources the lists returned */
         size_t adopted;           /* observed-only nodes added (to be deleted) */
-        bool from_cache;
+        bool from_cache;          /* no list ran (refreshed nodes may have been read) */
+        size_t refreshed;         /* nodes read for opts.refresh */
 };
 
 void cc_gke_observe_result_release(struct cc_gke_observe_result *r);
@@ -124,7 +134,9 @@ cc_err cc_gke_observe(struct cc_gke_api *api, struct cc_gke_cache *cache,
                       struct cc_gke_observe_result *res, cc_gke_observe_fn fn, void *ud,
                       struct cc_diag *d);
 
-/* cc_gke_observe_apply -- apply the cache to g (the synchronous part). */
+/* cc_gke_observe_apply -- apply the cache to g (the synchronous part).
+ * With scope owners it reads the graph's keys and those owners' items (by
+ * the owner index), so its cost does not grow with the cache. */
 cc_err cc_gke_observe_apply(const struct cc_gke_cache *cache, const struct cc_gke_scope *s,
                             struct cc_graph *g, struct cc_gke_observe_result *res);
 

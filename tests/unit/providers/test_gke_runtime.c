@@ -419,6 +419,93 @@ test_apply(void **state)
         cc_gke_cache_release(&c);
 }
 
+/* scoped to owners, the apply reads the graph's keys and those owners'
+ * items through the owner index, which follows puts and removals */
+static void
+test_apply_scoped(void **state)
+{
+        struct cc_gke_cache c = CC_GKE_CACHE_INIT;
+        struct cc_graph g = CC_GRAPH_INIT;
+        const char *mine[] = { "f1/ns/gw" };
+        struct cc_gke_scope s = { .project = "p", .fleet = "f1", .owners = mine, .nowners = 1 };
+        struct cc_gke_observe_result res = { 0 };
+        struct cc_node *n;
+
+        (void)state;
+        assert_int_equal(cc_graph_add(&g, &cc_gke_kind_url_map, "projects/p/global/urlMaps/a", &n),
+                         CC_OK);
+        cc_node_set_desired(n, cJSON_Parse("{\"name\":\"a\"}"));
+        cc_node_set_owner(n, "f1/ns/gw");
+        assert_int_equal(
+            cc_graph_add(&g, &cc_gke_kind_health_check, "projects/p/global/healthChecks/b", &n),
+            CC_OK);
+        cc_node_set_desired(n, cJSON_Parse("{\"name\":\"b\"}"));
+        cc_node_set_owner(n, "f1/ns/gw");
+        assert_int_equal(cc_gke_cache_put(&c, &cc_gke_kind_url_map, "projects/p/global/urlMaps/a",
+                                          cJSON_Parse("{\"name\":\"a\"}"), "f1/ns/gw"),
+                         CC_OK);
+        /* b belongs to another Gateway of the fleet: a conflict */
+        assert_int_equal(cc_gke_cache_put(&c, &cc_gke_kind_health_check,
+                                          "projects/p/global/healthChecks/b",
+                                          cJSON_Parse("{\"name\":\"b\"}"), "f1/ns/other"),
+                         CC_OK);
+        /* ours, no longer wanted: adopted; then moved to another owner and
+         * back, then removed */
+        assert_int_equal(cc_gke_cache_put(&c, &cc_gke_kind_firewall,
+                                          "projects/p/global/firewalls/old",
+                                          cJSON_Parse("{\"name\":\"old\"}"), "f1/ns/gw"),
+                         CC_OK);
+        assert_int_equal(cc_gke_cache_put(&c, &cc_gke_kind_firewall,
+                                          "projects/p/global/firewalls/x",
+                                          cJSON_Parse("{\"name\":\"x\"}"), "f1/ns/other"),
+                         CC_OK);
+        assert_int_equal(cc_gke_observe_apply(&c, &s, &g, &res), CC_OK);
+        n = cc_graph_get(&g, "projects/p/global/urlMaps/a");
+        assert_true(n->observed && (n->flags & CC_NODE_OWNED));
+        n = cc_graph_get(&g, "projects/p/global/healthChecks/b");
+        assert_true(n->observed && !(n->flags & CC_NODE_OWNED));
+        assert_int_equal(res.conflicts.n, 1);
+        assert_non_null(strstr(res.conflicts.v[0], "belongs to 'f1/ns/other'"));
+        n = cc_graph_get(&g, "projects/p/global/firewalls/old");
+        assert_true(n && !n->desired && (n->flags & CC_NODE_OWNED));
+        assert_null(cc_graph_get(&g, "projects/p/global/firewalls/x"));
+        assert_int_equal(res.adopted, 1);
+        assert_int_equal(g.n, 3);
+        cc_gke_observe_result_release(&res);
+        cc_graph_release(&g);
+
+        /* x becomes ours, old another's: the index follows */
+        assert_int_equal(cc_gke_cache_put(&c, &cc_gke_kind_firewall,
+                                          "projects/p/global/firewalls/x",
+                                          cJSON_Parse("{\"name\":\"x\"}"), "f1/ns/gw"),
+                         CC_OK);
+        assert_int_equal(cc_gke_cache_put(&c, &cc_gke_kind_firewall,
+                                          "projects/p/global/firewalls/old",
+                                          cJSON_Parse("{\"name\":\"old\"}"), "f1/ns/other"),
+                         CC_OK);
+        memset(&res, 0, sizeof(res));
+        assert_int_equal(cc_gke_observe_apply(&c, &s, &g, &res), CC_OK);
+        assert_int_equal(res.adopted, 2); /* the url map and x */
+        assert_non_null(cc_graph_get(&g, "projects/p/global/firewalls/x"));
+        assert_non_null(cc_graph_get(&g, "projects/p/global/urlMaps/a"));
+        assert_null(cc_graph_get(&g, "projects/p/global/firewalls/old"));
+        cc_gke_observe_result_release(&res);
+        cc_graph_release(&g);
+
+        /* removed, and an unmarked put: no longer ours */
+        cc_gke_cache_remove(&c, "projects/p/global/firewalls/x");
+        assert_int_equal(cc_gke_cache_put(&c, &cc_gke_kind_url_map, "projects/p/global/urlMaps/a",
+                                          cJSON_Parse("{\"name\":\"a\"}"), NULL),
+                         CC_OK);
+        memset(&res, 0, sizeof(res));
+        assert_int_equal(cc_gke_observe_apply(&c, &s, &g, &res), CC_OK);
+        assert_int_equal(res.adopted, 0);
+        assert_int_equal(g.n, 0);
+        cc_gke_observe_result_release(&res);
+        cc_graph_release(&g);
+        cc_gke_cache_release(&c);
+}
+
 int
 main(void)
 {
@@ -430,6 +517,7 @@ main(void)
                 cmocka_unit_test(test_request_id),
                 cmocka_unit_test(test_keys_and_marks),
                 cmocka_unit_test(test_apply),
+                cmocka_unit_test(test_apply_scoped),
         };
 
         cc_alloc_init();
