@@ -19,8 +19,12 @@
  *   snapshot (every cached object) -> cc_inputs_classify, both redone only
  *   when an informer reported a change since they were built ->
  *   served and not deleting:
- *     finalizer (merge patch) -> NEG zones (cached; discovered again on a
- *     drift check or when a name is new) -> translate (this Gateway) ->
+ *     finalizer (merge patch) -> fleet stage (cloudctl/fleet.h: Istio's
+ *     gateway set applied in every member cluster; a cluster's NEGs are
+ *     backends once its gateway is ready, a leaving cluster is drained at
+ *     capacityScaler 0, detached, then its objects deleted) -> NEG zones
+ *     (cached; discovered again on a drift check or when a name is new) ->
+ *     translate (this Gateway) ->
  *     observe (warm cache, scope = this Gateway's owner) -> plan -> walk ->
  *     status of the Gateway and of its routes (cc_gwstatus_compute with
  *     the cloud stage's result, cc_gwstatus_merge, /status PUT only when
@@ -28,7 +32,9 @@
  *   being deleted, or moved to a class cloudctl does not serve, with our
  *   finalizer: observe with a fresh list (scope = its owner) -> plan ->
  *   walk the deletes -> queue again; a pass whose fresh list finds nothing
- *   left removes the finalizer (so "gone" is verified, not assumed).
+ *   left deletes the cluster gateways (nothing routes to them any more),
+ *   and once they are gone removes the finalizer (so "gone" is verified,
+ *   not assumed).
  * A failed pass is retried with the key's exponential backoff.  A pass that
  * ends with a cloud stage still pending (a certificate not ACTIVE, no
  * address yet) queues its Gateway again after 1 s, 2 s, 4 s ... (cap 30 s),
@@ -36,7 +42,10 @@
  * when something else is pending list the cloud afresh (when the last fresh
  * list ended 5 s or ten times its duration ago), so a certificate turning
  * ACTIVE shows without waiting for the drift check.  The drift check (--resync)
- * marks the cache for one fresh list and queues every key.
+ * lists the cloud in the background into a second cache, noting the keys
+ * the passes write meanwhile; between two passes those newer entries are
+ * carried over, the new cache replaces the old and every key is queued.
+ * The config file is reloaded (polled, or SIGHUP) between passes.
  *
  * Stopping: SIGINT/SIGTERM stop the elector first (a leader releases its
  * Lease), then the loop; a second signal stops the loop at once.
@@ -253,6 +262,16 @@ struct ctl {
         bool sighup_on;
         bool view_stale; /* the fleet's members changed: rebuild c->view */
         bool tearing;    /* teardown: callbacks of cancelled work do nothing */
+        /* the drift check lists the cloud in the background into next
+         * while passes go on with the warm cache; the cache's writes made
+         * meanwhile (dirty) are carried over, then next replaces it
+         * between two passes */
+        struct cc_gke_cache next;
+        struct cc_map dirty;
+        struct cc_graph rgraph;
+        struct cc_gke_observe_result robs;
+        bool refreshing, refresh_ready;
+        uint64_t refresh_start_ms;
 };
 
 /* --- small helpers --------------------------------------------------------- */
@@ -2324,6 +2343,7 @@ on_sighup(uv_signal_t *h, int signum)
 }
 
 static void kick_now(struct ctl *c);
+static void refresh_swap(struct ctl *c);
 
 static void
 kick_fired(struct cc_timer *t, void *ud)
@@ -2357,6 +2377,8 @@ kick_now(struct ctl *c)
                 return;
         if (c->reload_due)
                 reload(c);
+        if (c->refresh_ready)
+                refresh_swap(c);
         if (c->view_stale)
                 build_view(c);
         if (!c->leading || c->nsynced < INF__COUNT)
@@ -2434,6 +2456,137 @@ read_bundle_version(struct ctl *c)
 /* --- drift check, leadership, signals ----------------------------------------- */
 
 static void
+refresh_stop(struct ctl *c)
+{
+        c->cache.dirty = NULL;
+        c->cache.dirty_lost = false;
+        cc_map_release(&c->dirty);
+        cc_gke_cache_release(&c->next);
+        c->refresh_ready = false;
+}
+
+/* between passes: the background list becomes the cache, with the writes
+ * made since it started taken over (they are newer than what it read) */
+static void
+refresh_swap(struct ctl *c)
+{
+        struct cc_gke_cache old;
+        size_t iter = 0;
+        const char *key;
+        void *v;
+        cc_err rc = CC_OK;
+
+        if (c->cache.dirty_lost) {
+                /* a full list ran meanwhile, or a key could not be noted:
+                 * the cache is at least as fresh as the background list */
+                CC_DEBUG(COMP, "background list dropped: the cache changed too much meanwhile");
+                refresh_stop(c);
+                return;
+        }
+        while (!rc && cc_map_next(&c->dirty, &iter, &key, &v)) {
+                const struct cc_gke_item *it = cc_gke_cache_get(&c->cache, key);
+                cJSON *body;
+
+                if (!it) {
+                        cc_gke_cache_remove(&c->next, key);
+                        continue;
+                }
+                if (!(body = cJSON_Duplicate(it->body, true)))
+                        rc = CC_NOMEM;
+                else
+                        rc = cc_gke_cache_put(&c->next, it->kind, key, body, it->owner);
+        }
+        if (rc) {
+                refresh_stop(c);
+                c->relist = true; /* the next pass lists in the foreground */
+                return;
+        }
+        old = c->cache;
+        c->cache = c->next;
+        c->cache.warm = true;
+        c->cache.dirty = NULL;
+        c->cache.dirty_lost = false;
+        c->next = old;
+        c->next.dirty = NULL;
+        refresh_stop(c);
+        c->fresh_start_ms = c->refresh_start_ms;
+        c->fresh_end_ms = cc_loop_now_ms(&c->loop);
+        CC_DEBUG(COMP, "drift check: the cloud listed afresh", CC_U("items", c->cache.items.n));
+        /* every Gateway compares against what the cloud has now */
+        enqueue_all(c, true, CC_WQ_LOW);
+        kick(c);
+}
+
+static void
+refresh_done(struct cc_gke_observe_result *res, void *ud)
+{
+        struct ctl *c = ud;
+
+        c->refreshing = false;
+        cc_graph_release(&c->rgraph);
+        memset(&c->rgraph, 0, sizeof(c->rgraph));
+        if (res->rc || c->tearing) {
+                if (res->rc != CC_CANCELED && !c->tearing)
+                        CC_WARN(COMP, "drift check: cannot list the cloud",
+                                CC_S("error", res->d.message));
+                cc_gke_observe_result_release(&c->robs);
+                refresh_stop(c);
+                if (!c->tearing) {
+                        /* the passes list in the foreground instead */
+                        c->relist = true;
+                        enqueue_all(c, true, CC_WQ_LOW);
+                        kick(c);
+                }
+                return;
+        }
+        cc_gke_observe_result_release(&c->robs);
+        c->refresh_ready = true;
+        if (!c->pass)
+                refresh_swap(c);
+}
+
+/* the drift check's list, in the background (a cold cache lists in the
+ * first pass instead) */
+static void
+refresh_start(struct ctl *c)
+{
+        struct cc_gke_observe_opts oo = { 0 };
+        struct cc_diag d;
+        cc_err rc;
+
+        if (c->refreshing || c->refresh_ready)
+                return;
+        if (!c->cache.warm || c->relist) {
+                c->relist = true;
+                enqueue_all(c, true, CC_WQ_LOW);
+                kick(c);
+                return;
+        }
+        oo.scope.project = c->cfg.project;
+        oo.scope.fleet = c->cfg.fleet;
+        oo.scope.dns_zone = c->cfg.dns_zone;
+        memset(&c->rgraph, 0, sizeof(c->rgraph));
+        memset(&c->robs, 0, sizeof(c->robs));
+        c->cache.dirty = &c->dirty;
+        c->cache.dirty_lost = false;
+        c->refreshing = true;
+        c->refresh_start_ms = cc_loop_now_ms(&c->loop);
+        rc =
+            cc_gke_observe(&c->cloud.api, &c->next, &oo, &c->rgraph, &c->robs, refresh_done, c, &d);
+        if (rc == CC_AGAIN)
+                return;
+        c->refreshing = false;
+        cc_graph_release(&c->rgraph);
+        memset(&c->rgraph, 0, sizeof(c->rgraph));
+        cc_gke_observe_result_release(&c->robs);
+        refresh_stop(c);
+        CC_WARN(COMP, "drift check: cannot list the cloud", CC_S("error", d.message));
+        c->relist = true;
+        enqueue_all(c, true, CC_WQ_LOW);
+        kick(c);
+}
+
+static void
 resync_fired(struct cc_timer *t, void *ud)
 {
         struct ctl *c = ud;
@@ -2443,10 +2596,8 @@ resync_fired(struct cc_timer *t, void *ud)
                 return;
         CC_DEBUG(COMP, "drift check");
         read_bundle_version(c);
-        c->relist = true;
         c->negs_stale = true;
-        enqueue_all(c, true, CC_WQ_LOW);
-        kick(c);
+        refresh_start(c);
 }
 
 static void
@@ -2688,6 +2839,13 @@ teardown(struct ctl *c)
         cc_cloud_release(&c->cloud);
         if (c->http_ok)
                 cc_http_release(&c->http);
+        if (c->refreshing) {
+                /* its requests were cancelled without a callback */
+                cc_graph_release(&c->rgraph);
+                cc_gke_observe_result_release(&c->robs);
+                c->refreshing = false;
+        }
+        refresh_stop(c);
         if (c->loop_ok && cc_loop_release(&c->loop) != CC_OK)
                 CC_WARN(COMP, "event loop closed with live handles");
         cc_wq_release(&c->wq);

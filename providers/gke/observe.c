@@ -29,12 +29,22 @@ item_free(struct cc_gke_item *it)
         cc_free(it);
 }
 
+static void
+note_dirty(struct cc_gke_cache *c, const char *key)
+{
+        if (c->dirty && cc_map_put(c->dirty, key, (void *)1))
+                c->dirty_lost = true;
+}
+
 void
 cc_gke_cache_clear(struct cc_gke_cache *c)
 {
         size_t iter = 0;
         const char *key;
         void *v;
+
+        if (c->dirty)
+                c->dirty_lost = true;
 
         while (cc_map_next(&c->items, &iter, &key, &v))
                 item_free(v);
@@ -105,6 +115,7 @@ cc_gke_cache_put(struct cc_gke_cache *c, const struct cc_kind *kind, const char 
 {
         struct cc_gke_item *it = cc_calloc(1, sizeof(*it)), *old;
 
+        note_dirty(c, key);
         if (!it || (owner && !(it->owner = cc_strdup(owner)))) {
                 cJSON_Delete(body);
                 item_free(it);
@@ -133,8 +144,10 @@ cc_gke_cache_put(struct cc_gke_cache *c, const struct cc_kind *kind, const char 
 void
 cc_gke_cache_remove(struct cc_gke_cache *c, const char *key)
 {
-        struct cc_gke_item *it = cc_map_del(&c->items, key);
+        struct cc_gke_item *it;
 
+        note_dirty(c, key);
+        it = cc_map_del(&c->items, key);
         if (it && it->owner)
                 index_del(c, it->owner, key);
         item_free(it);

@@ -74,11 +74,16 @@ struct cc_gke_cache {
         /* owner -> struct cc_strv * of the keys of its items: applying the
          * cache for some owners reads their items, not the whole cache */
         struct cc_map by_owner;
+        /* when set, every put and remove notes its key here, and a clear
+         * sets dirty_lost: a list running meanwhile into another cache can
+         * take these newer writes over before it replaces this one */
+        struct cc_map *dirty;
+        bool dirty_lost;
 };
 
-#define CC_GKE_CACHE_INIT                       \
-        {                                       \
-                CC_MAP_INIT, false, CC_MAP_INIT \
+#define CC_GKE_CACHE_INIT                                    \
+        {                                                    \
+                CC_MAP_INIT, false, CC_MAP_INIT, NULL, false \
         }
 
 void cc_gke_cache_release(struct cc_gke_cache *c);

@@ -105,6 +105,31 @@ m2="$(counters)"
 [ "${m2% *}" -gt "${m1% *}" ] || fail "no drift check listed the cloud: $m1 -> $m2"
 check "converged: 0 mutating calls across drift checks ($m1 -> $m2 reads/mutating)"
 
+# drift: a firewall rule deleted and the backend service's timeout changed
+# behind cloudctl's back are repaired by the drift check (no Gateway change)
+fw_name() {
+	curl -sf "$MOCK_URL/compute/v1/projects/test-proj/global/firewalls" |
+		jq -r '.items[]? | select(.name | startswith("cc1-fw-shop-web-")) | .name'
+}
+bs_timeout() {
+	curl -sf "$MOCK_URL/compute/v1/projects/test-proj/global/backendServices" |
+		jq -r '.items[] | select(.name | startswith("cc1-bs-shop-web-")) | .timeoutSec'
+}
+fw="$(fw_name)"
+bs="$(curl -sf "$MOCK_URL/compute/v1/projects/test-proj/global/backendServices" |
+	jq -r '.items[] | select(.name | startswith("cc1-bs-shop-web-")) | .name')"
+want_timeout="$(bs_timeout)"
+[ -n "$fw" ] && [ -n "$bs" ] || fail "firewall '$fw' or backend service '$bs' missing"
+curl -sf -X DELETE "$MOCK_URL/compute/v1/projects/test-proj/global/firewalls/$fw" >/dev/null
+fp="$(curl -sf "$MOCK_URL/compute/v1/projects/test-proj/global/backendServices/$bs" | jq -r .fingerprint)"
+curl -sf -X PATCH -H 'Content-Type: application/json' \
+	"$MOCK_URL/compute/v1/projects/test-proj/global/backendServices/$bs" \
+	-d "{\"timeoutSec\": 7, \"fingerprint\": \"$fp\"}" >/dev/null
+fw_back() { [ "$(fw_name)" = "$fw" ]; }
+timeout_back() { [ "$(bs_timeout)" = "$want_timeout" ]; }
+until_ok "the deleted firewall rule is recreated by the drift check" fw_back
+until_ok "the changed backend service is set back by the drift check" timeout_back
+
 addr_id() {
 	curl -sf "$MOCK_URL/compute/v1/projects/test-proj/global/addresses" |
 		jq -r '.items[] | select(.name | startswith("cc1-ip-shop-web-")) | .id'
