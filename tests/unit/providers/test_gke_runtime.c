@@ -506,17 +506,47 @@ test_apply_scoped(void **state)
         cc_gke_cache_release(&c);
 }
 
+/* a cache with a dirty map notes every key put or removed, and a clear
+ * marks the notes lost (the controller's background drift list relies on
+ * it to carry newer writes over) */
+static void
+test_cache_dirty(void **state)
+{
+        struct cc_gke_cache c = CC_GKE_CACHE_INIT;
+        struct cc_map dirty = CC_MAP_INIT;
+
+        (void)state;
+        assert_int_equal(cc_gke_cache_put(&c, &cc_gke_kind_url_map, "projects/p/global/urlMaps/a",
+                                          cJSON_CreateObject(), NULL),
+                         CC_OK);
+        assert_int_equal(dirty.n, 0); /* not tracking yet */
+        c.dirty = &dirty;
+        assert_int_equal(cc_gke_cache_put(&c, &cc_gke_kind_firewall,
+                                          "projects/p/global/firewalls/f", cJSON_CreateObject(),
+                                          "demo/ns/gw"),
+                         CC_OK);
+        cc_gke_cache_remove(&c, "projects/p/global/urlMaps/a");
+        cc_gke_cache_remove(&c, "projects/p/global/urlMaps/never");
+        assert_int_equal(dirty.n, 3);
+        assert_non_null(cc_map_get(&dirty, "projects/p/global/firewalls/f"));
+        assert_non_null(cc_map_get(&dirty, "projects/p/global/urlMaps/a"));
+        assert_false(c.dirty_lost);
+        assert_null(cc_gke_cache_get(&c, "projects/p/global/urlMaps/a"));
+        cc_gke_cache_clear(&c);
+        assert_true(c.dirty_lost);
+        c.dirty = NULL;
+        cc_gke_cache_release(&c);
+        cc_map_release(&dirty);
+}
+
 int
 main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_jwt_assertion),
-                cmocka_unit_test(test_token_cache),
-                cmocka_unit_test(test_auth_file_errors),
-                cmocka_unit_test(test_error_mapping),
-                cmocka_unit_test(test_request_id),
-                cmocka_unit_test(test_keys_and_marks),
-                cmocka_unit_test(test_apply),
+                cmocka_unit_test(test_jwt_assertion),  cmocka_unit_test(test_cache_dirty),
+                cmocka_unit_test(test_token_cache),    cmocka_unit_test(test_auth_file_errors),
+                cmocka_unit_test(test_error_mapping),  cmocka_unit_test(test_request_id),
+                cmocka_unit_test(test_keys_and_marks), cmocka_unit_test(test_apply),
                 cmocka_unit_test(test_apply_scoped),
         };
 
