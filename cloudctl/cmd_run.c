@@ -569,18 +569,36 @@ recheck_after(struct pass *p, uint64_t ms)
                 p->recheck_ms = ms ? ms : 1;
 }
 
+static bool route_mentions(const struct cc_gw_route *rt, const cJSON *obj, const char *ns,
+                           const char *name);
+
+/* a route whose status this pass computes: one naming the pass's Gateway
+ * in its parentRefs or in our status entries */
+static bool
+route_in_scope(void *arg, const struct cc_gw_route *rt)
+{
+        struct pass *p = arg;
+        enum inf_kind ik = rt->kind == CC_GW_HTTPROUTE ? INF_HTTPROUTE : INF_GRPCROUTE;
+        const cJSON *obj = cc_kube_informer_get(p->c->inf[ik], rt->meta.ns, rt->meta.name);
+
+        return obj && route_mentions(rt, obj, p->ns, p->name);
+}
+
 /* the HTTPRoutes this Gateway accepted (copies, for the fleet to render) */
 static cc_err
 accepted_routes(struct pass *p, struct cc_diag *d)
 {
         struct ctl *c = p->c;
+        struct cc_gwstatus_scope sc = {
+                .gw_ns = p->ns, .gw_name = p->name, .route = route_in_scope, .arg = p
+        };
         struct cc_gwstatus st = CC_GWSTATUS_INIT;
         char now[40];
         size_t i;
         cc_err rc;
 
         now_rfc3339(now, sizeof(now));
-        if ((rc = cc_gwstatus_compute(&c->in.snap, &c->serve, NULL, NULL, now, &st, d)))
+        if ((rc = cc_gwstatus_compute_scoped(&c->in.snap, &c->serve, &sc, NULL, NULL, now, &st, d)))
                 return rc;
         for (i = 0; i < c->in.snap.n_routes && !rc; i++) {
                 const struct cc_gw_route *rt = c->in.snap.routes[i];
@@ -1346,6 +1364,7 @@ static void
 write_statuses(struct pass *p)
 {
         struct ctl *c = p->c;
+        struct cc_gwstatus_scope sc = { 0 };
         struct cc_gwstatus st = CC_GWSTATUS_INIT;
         struct cc_diag d;
         char now[40];
@@ -1353,7 +1372,16 @@ write_statuses(struct pass *p)
         size_t i;
 
         now_rfc3339(now, sizeof(now));
-        if (cc_gwstatus_compute(&c->in.snap, &c->serve, programmed_cb, p, now, &st, &d)) {
+        if (p->is_class)
+                sc.classes = true;
+        else {
+                sc.gw_ns = p->ns;
+                sc.gw_name = p->name;
+                sc.route = route_in_scope;
+                sc.arg = p;
+        }
+        if (cc_gwstatus_compute_scoped(&c->in.snap, &c->serve, &sc, programmed_cb, p, now, &st,
+                                       &d)) {
                 CC_ERROR(COMP, "cannot compute status", CC_S("error", d.message));
                 p->failed = true;
                 return;

@@ -1175,6 +1175,14 @@ cc_gwstatus_compute(const struct cc_gw_snapshot *s, const struct cc_gw_serve *se
                     cc_gw_programmed_fn programmed, void *arg, const char *now,
                     struct cc_gwstatus *out, struct cc_diag *d)
 {
+        return cc_gwstatus_compute_scoped(s, serve, NULL, programmed, arg, now, out, d);
+}
+
+cc_err
+cc_gwstatus_compute_scoped(const struct cc_gw_snapshot *s, const struct cc_gw_serve *serve,
+                           const struct cc_gwstatus_scope *scope, cc_gw_programmed_fn programmed,
+                           void *arg, const char *now, struct cc_gwstatus *out, struct cc_diag *d)
+{
         struct cc_gwstatus st = CC_GWSTATUS_INIT;
         struct eval ev;
         cJSON *x;
@@ -1187,7 +1195,7 @@ cc_gwstatus_compute(const struct cc_gw_snapshot *s, const struct cc_gw_serve *se
         for (i = 0; i < s->n_classes; i++) {
                 const struct cc_gw_class *c = s->classes[i];
 
-                if (!our_class(&ev, c))
+                if (!our_class(&ev, c) || (scope && !scope->classes))
                         continue;
                 if (!(x = class_status(&ev, c, now)) ||
                     push_entry(&st, CC_GW_GATEWAYCLASS, &c->meta, x))
@@ -1197,11 +1205,18 @@ cc_gwstatus_compute(const struct cc_gw_snapshot *s, const struct cc_gw_serve *se
         for (i = 0; i < s->n_routes; i++) {
                 const struct cc_gw_route *rt = s->routes[i];
 
+                if (scope && (!scope->route || !scope->route(scope->arg, rt)))
+                        continue;
                 if (!(x = route_status(&ev, rt, i, now)) || push_entry(&st, rt->kind, &rt->meta, x))
                         goto out;
         }
         for (i = 0; i < ev.n; i++) {
-                const struct cc_gw_programmed *pg = programmed ? programmed(arg, ev.g[i].gw) : NULL;
+                const struct cc_gw_programmed *pg;
+
+                if (scope && (!scope->gw_name || !streq(ev.g[i].gw->meta.name, scope->gw_name) ||
+                              !streq(ev.g[i].gw->meta.ns, scope->gw_ns)))
+                        continue;
+                pg = programmed ? programmed(arg, ev.g[i].gw) : NULL;
 
                 if (!(x = gateway_status(&ev.g[i], pg, now)) ||
                     push_entry(&st, CC_GW_GATEWAY, &ev.g[i].gw->meta, x))

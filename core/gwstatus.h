@@ -135,6 +135,25 @@ cc_err cc_gwstatus_compute(const struct cc_gw_snapshot *s, const struct cc_gw_se
                            cc_gw_programmed_fn programmed, void *arg, const char *now,
                            struct cc_gwstatus *out, struct cc_diag *d);
 
+/* cc_gwstatus_compute_scoped -- the same for some objects only (a pass
+ * writes one Gateway's status and its routes'): GatewayClasses when
+ * scope->classes, the Gateway gw_ns/gw_name (none when gw_name is NULL),
+ * and the routes for which scope->route(arg, route) is true (none when it
+ * is NULL).  Every route that can attach to that Gateway must be in scope,
+ * or its listeners' attachedRoutes come out short.  scope NULL = every
+ * object, as cc_gwstatus_compute. */
+struct cc_gwstatus_scope {
+        bool classes;
+        const char *gw_ns, *gw_name;
+        bool (*route)(void *arg, const struct cc_gw_route *rt);
+        void *arg;
+};
+
+cc_err cc_gwstatus_compute_scoped(const struct cc_gw_snapshot *s, const struct cc_gw_serve *serve,
+                                  const struct cc_gwstatus_scope *scope,
+                                  cc_gw_programmed_fn programmed, void *arg, const char *now,
+                                  struct cc_gwstatus *out, struct cc_diag *d);
+
 /* cc_gwstatus_find -- the computed status of one object, or NULL. */
 const cJSON *cc_gwstatus_find(const struct cc_gwstatus *st, enum cc_gw_kind kind, const char *ns,
                               const char *name);

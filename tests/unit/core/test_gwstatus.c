@@ -1814,6 +1814,71 @@ test_conformance(void **state)
         assert_int_equal(passed, total);
 }
 
+/* a route of the scope: one naming infra/gw in its parentRefs */
+static bool
+names_infra_gw(void *arg, const struct cc_gw_route *rt)
+{
+        size_t i;
+
+        (void)arg;
+        for (i = 0; i < rt->n_parents; i++) {
+                const char *ns = rt->parents[i].ns ? rt->parents[i].ns : rt->meta.ns;
+
+                if (!strcmp(rt->parents[i].name, "gw") && !strcmp(ns, "infra"))
+                        return true;
+        }
+        return false;
+}
+
+/* a scoped compute gives exactly the scope's objects, with the status the
+ * full compute gives them (attachedRoutes included) */
+static void
+test_compute_scoped(void **state)
+{
+        struct cc_gw_snapshot s;
+        struct cc_gwstatus full, st = CC_GWSTATUS_INIT;
+        struct cc_gwstatus_scope sc = { .gw_ns = "infra",
+                                        .gw_name = "gw",
+                                        .route = names_infra_gw };
+        struct cc_diag d;
+        size_t i, nroutes = 0;
+
+        (void)state;
+        load(&s, attach_yaml);
+        compute(&s, &full);
+        assert_int_equal(
+            cc_gwstatus_compute_scoped(&s, NULL, &sc, all_programmed, NULL, NOW, &st, &d), CC_OK);
+        for (i = 0; i < st.n; i++) {
+                const struct cc_gwstatus_entry *e = &st.v[i];
+
+                assert_int_not_equal(e->kind, CC_GW_GATEWAYCLASS);
+                if (e->kind == CC_GW_GATEWAY) {
+                        assert_string_equal(e->name, "gw");
+                        assert_string_equal(e->ns, "infra");
+                } else {
+                        nroutes++;
+                }
+                assert_true(cJSON_Compare(e->status,
+                                          cc_gwstatus_find(&full, e->kind, e->ns, e->name), true));
+        }
+        assert_non_null(cc_gwstatus_find(&st, CC_GW_GATEWAY, "infra", "gw"));
+        for (i = 0; i < s.n_routes; i++)
+                if (names_infra_gw(NULL, s.routes[i]))
+                        assert_non_null(cc_gwstatus_find(
+                            &st, s.routes[i]->kind, s.routes[i]->meta.ns, s.routes[i]->meta.name));
+        assert_true(nroutes > 0 && nroutes < s.n_routes + 1);
+        cc_gwstatus_release(&st);
+        /* classes only */
+        sc = (struct cc_gwstatus_scope){ .classes = true };
+        assert_int_equal(cc_gwstatus_compute_scoped(&s, NULL, &sc, NULL, NULL, NOW, &st, &d),
+                         CC_OK);
+        for (i = 0; i < st.n; i++)
+                assert_int_equal(st.v[i].kind, CC_GW_GATEWAYCLASS);
+        cc_gwstatus_release(&st);
+        cc_gwstatus_release(&full);
+        cc_gw_snapshot_release(&s);
+}
+
 int
 main(void)
 {
@@ -1821,6 +1886,7 @@ main(void)
                 cmocka_unit_test(test_listener_validation),
                 cmocka_unit_test(test_listener_conflicts),
                 cmocka_unit_test(test_allowed_routes_and_attachment),
+                cmocka_unit_test(test_compute_scoped),
                 cmocka_unit_test(test_reference_grants),
                 cmocka_unit_test(test_gateway_and_class_conditions),
                 cmocka_unit_test(test_validate),
