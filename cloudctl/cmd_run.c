@@ -190,8 +190,6 @@ struct pass {
         struct cc_fleet_cluster_result *fres; /* its result, one per fleet cluster */
         size_t nfres;
         size_t nready;       /* fleet clusters ready and linked with weight > 0 */
-        bool fleet_wait;     /* look again soon: a cluster is not ready or not empty */
-        bool fleet_stuck;    /* an unreachable cluster holds a deletion back */
         cJSON *routes;       /* copies of the routes the fleet renders */
         uint64_t recheck_ms; /* look at the Gateway again after this long (0: no) */
 };
@@ -926,8 +924,8 @@ fleet_removed(struct cc_fleet_result *res, void *ud)
                 }
                 all_gone = false;
                 if (r->state == CC_FLEET_UNREACHABLE) {
-                        p->fleet_stuck = true;
-                        p->failed = true; /* retried with backoff */
+                        /* retried with backoff; fleet_events said why */
+                        p->failed = true;
                 } else {
                         recheck_after(p, FLEET_RECHECK_MS / 4);
                 }
