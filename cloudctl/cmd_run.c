@@ -2576,6 +2576,9 @@ refresh_done(struct cc_gke_observe_result *res, void *ud)
 static void
 refresh_start(struct ctl *c)
 {
+        /* the list fills the cache; its graph stays empty (an owner no
+         * Gateway has), so no node is made for the whole fleet's items */
+        static const char *const none[] = { "" };
         struct cc_gke_observe_opts oo = { 0 };
         struct cc_diag d;
         cc_err rc;
@@ -2591,6 +2594,8 @@ refresh_start(struct ctl *c)
         oo.scope.project = c->cfg.project;
         oo.scope.fleet = c->cfg.fleet;
         oo.scope.dns_zone = c->cfg.dns_zone;
+        oo.scope.owners = none;
+        oo.scope.nowners = 1;
         memset(&c->rgraph, 0, sizeof(c->rgraph));
         memset(&c->robs, 0, sizeof(c->robs));
         c->cache.dirty = &c->dirty;
