@@ -117,6 +117,9 @@
  * being deleted) looks again after this long at the latest; the member
  * clusters' watches usually queue it sooner */
 #define FLEET_RECHECK_MS 2000u
+/* the drift check's background list keeps at most this many lists in
+ * flight (of the http client's 16 connections per host) */
+#define REFRESH_LISTS 4u
 
 /* a Gateway's link with a fleet cluster (c->links, key "<ns>/<name>\n<cluster>") */
 enum link_phase {
@@ -2596,6 +2599,8 @@ refresh_start(struct ctl *c)
         oo.scope.dns_zone = c->cfg.dns_zone;
         oo.scope.owners = none;
         oo.scope.nowners = 1;
+        /* a few lists at a time: the passes' calls go between them */
+        oo.max_lists = REFRESH_LISTS;
         memset(&c->rgraph, 0, sizeof(c->rgraph));
         memset(&c->robs, 0, sizeof(c->robs));
         c->cache.dirty = &c->dirty;

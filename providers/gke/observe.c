@@ -479,6 +479,7 @@ struct lister {
         const char *items;  /* list member holding the items */
         char what[256];
         bool refresh; /* a GET for opts.refresh: items holds the node's key */
+        bool slot;    /* counted in obs.inflight (a list started by start_list) */
 };
 
 struct obs {
@@ -491,6 +492,10 @@ struct obs {
         void *ud;
         size_t pending;
         bool externals_done;
+        /* opts.max_lists: lists in flight, and those waiting their turn */
+        size_t inflight;
+        struct lister **waiting;
+        size_t nwaiting, whead, wcap;
 };
 
 static void list_done(struct cc_gke_result *r, void *ud);
@@ -550,14 +555,49 @@ start_list(struct obs *o, const struct cc_kind *kind, enum cc_gke_api_id api, co
         l->items = items;
         snprintf(l->path, sizeof(l->path), "%s", path);
         snprintf(l->what, sizeof(l->what), "%s", what);
+        l->slot = true;
+        if (o->opts.max_lists && o->inflight >= o->opts.max_lists) {
+                if (CC_GROW(o->waiting, o->wcap, o->nwaiting + 1)) {
+                        cc_diag_set(&d, CC_NOMEM, 0, "%s: out of memory", what);
+                        obs_fail(o, &d);
+                        cc_free(l);
+                        return CC_NOMEM;
+                }
+                o->waiting[o->nwaiting++] = l;
+                o->pending++;
+                return CC_AGAIN;
+        }
         rc = list_send(l, NULL, &d);
         if (rc != CC_AGAIN) {
                 obs_fail(o, &d);
                 cc_free(l);
                 return rc;
         }
+        o->inflight++;
         o->pending++;
         return CC_AGAIN;
+}
+
+/* a list ended: start the waiting ones that now have a turn (after a
+ * failure they are dropped: the observe fails anyway) */
+static void
+pump(struct obs *o)
+{
+        while (o->whead < o->nwaiting &&
+               (o->res->rc || !o->opts.max_lists || o->inflight < o->opts.max_lists)) {
+                struct lister *l = o->waiting[o->whead++];
+                struct cc_diag d;
+
+                cc_diag_clear(&d);
+                if (!o->res->rc && list_send(l, NULL, &d) == CC_AGAIN) {
+                        o->inflight++;
+                        continue;
+                }
+                if (!o->res->rc)
+                        obs_fail(o, &d);
+                cc_free(l);
+                o->pending--;
+        }
 }
 
 static cc_err
@@ -683,6 +723,10 @@ list_done(struct cc_gke_result *r, void *ud)
         if (l->kind == &cc_gke_kind_certificate_map && o->res->rc == CC_OK)
                 start_entries(o);
 done:
+        if (l->slot) {
+                o->inflight--;
+                pump(o);
+        }
         cc_free(l);
         o->pending--;
         obs_step(o);
@@ -705,6 +749,7 @@ obs_finish(struct obs *o)
         if (o->res->rc)
                 o->cache->warm = false;
         o->fn(o->res, o->ud);
+        cc_free(o->waiting);
         cc_free(o);
 }
 

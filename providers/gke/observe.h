@@ -114,6 +114,10 @@ struct cc_gke_observe_opts {
          * apply -- one call per such node instead of every list.  NULL =
          * none.  Certificate Manager and compute kinds only. */
         const struct cc_kind *refresh;
+        /* at most this many lists in flight at once (their pages one after
+         * another), the rest wait their turn: a background list leaves the
+         * connections to the foreground's calls.  0 = no limit. */
+        size_t max_lists;
 };
 
 struct cc_gke_observe_result {

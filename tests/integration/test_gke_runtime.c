@@ -420,6 +420,9 @@ translate(const struct gwspec *gs, struct cc_graph *g)
 }
 
 /* one reconcile pass: translate, observe (lists), plan, walk */
+/* opts.max_lists of the next passes (0 = no limit) */
+static size_t g_max_lists;
+
 static void
 run_pass(struct rt *rt, const struct gwspec *gs, struct pass *p, bool use_cache)
 {
@@ -436,6 +439,7 @@ run_pass(struct rt *rt, const struct gwspec *gs, struct pass *p, bool use_cache)
         oo.scope.fleet = FLEET;
         oo.scope.dns_zone = ZONE;
         oo.use_cache = use_cache;
+        oo.max_lists = g_max_lists;
         m0 = r0 = 0;
         for (i = 0; i < CC_GKE_API__COUNT; i++) {
                 m0 += rt->api.counts.mutating[i];
@@ -537,6 +541,7 @@ token_done(struct cc_gke_auth_waiter *w, cc_err rc, const struct cc_secret *tok,
 static void
 test_create_noop_change_destroy(void **state)
 {
+        size_t listed;
         struct mock m;
         struct rt rt;
         struct pass p;
@@ -607,7 +612,21 @@ test_create_noop_change_destroy(void **state)
         assert_int_equal(p.mut_calls, 0);
         assert_int_equal(mock_mutations(&m), before);
         print_message("no-op pass: %lu mutating calls, %lu reads\n", p.mut_calls, p.read_calls);
+        listed = p.ores.listed;
         pass_release(&p);
+
+        /* the same list one list at a time (a background drift check's
+         * way): the same resources, the same empty plan */
+        {
+                g_max_lists = 1;
+                run_pass(&rt, &gs, &p, false);
+                g_max_lists = 0;
+                assert_int_equal(p.rc, CC_OK);
+                assert_int_equal(p.plan.n, 0);
+                assert_int_equal(p.ores.listed, listed);
+                assert_true(listed > 0);
+                pass_release(&p);
+        }
 
         /* warm cache: no call at all */
         run_pass(&rt, &gs, &p, true);
