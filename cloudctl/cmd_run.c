@@ -2487,6 +2487,9 @@ read_bundle_version(struct ctl *c)
 static void
 refresh_stop(struct ctl *c)
 {
+        /* the drift check's NEG zone discovery: by the next pass, once the
+         * background list no longer competes with its call */
+        c->negs_stale = true;
         c->cache.dirty = NULL;
         c->cache.dirty_lost = false;
         cc_map_release(&c->dirty);
@@ -2590,6 +2593,7 @@ refresh_start(struct ctl *c)
                 return;
         if (!c->cache.warm || c->relist) {
                 c->relist = true;
+                c->negs_stale = true;
                 enqueue_all(c, true, CC_WQ_LOW);
                 kick(c);
                 return;
@@ -2632,7 +2636,6 @@ resync_fired(struct cc_timer *t, void *ud)
                 return;
         CC_DEBUG(COMP, "drift check");
         read_bundle_version(c);
-        c->negs_stale = true;
         refresh_start(c);
 }
 
