@@ -2549,29 +2549,41 @@ refresh_swap(struct ctl *c)
         kick(c);
 }
 
+/* the background list's graph and result are done with */
+static void
+refresh_end(struct ctl *c)
+{
+        c->refreshing = false;
+        cc_graph_release(&c->rgraph);
+        memset(&c->rgraph, 0, sizeof(c->rgraph));
+        cc_gke_observe_result_release(&c->robs);
+}
+
+/* no background list: every Gateway's next pass lists in the foreground */
+static void
+relist_all(struct ctl *c)
+{
+        c->relist = true;
+        c->negs_stale = true;
+        enqueue_all(c, true, CC_WQ_LOW);
+        kick(c);
+}
+
 static void
 refresh_done(struct cc_gke_observe_result *res, void *ud)
 {
         struct ctl *c = ud;
 
-        c->refreshing = false;
-        cc_graph_release(&c->rgraph);
-        memset(&c->rgraph, 0, sizeof(c->rgraph));
+        refresh_end(c);
         if (res->rc || c->tearing) {
                 if (res->rc != CC_CANCELED && !c->tearing)
                         CC_WARN(COMP, "drift check: cannot list the cloud",
                                 CC_S("error", res->d.message));
-                cc_gke_observe_result_release(&c->robs);
                 refresh_stop(c);
-                if (!c->tearing) {
-                        /* the passes list in the foreground instead */
-                        c->relist = true;
-                        enqueue_all(c, true, CC_WQ_LOW);
-                        kick(c);
-                }
+                if (!c->tearing)
+                        relist_all(c);
                 return;
         }
-        cc_gke_observe_result_release(&c->robs);
         c->refresh_ready = true;
         if (!c->pass)
                 refresh_swap(c);
@@ -2592,10 +2604,7 @@ refresh_start(struct ctl *c)
         if (c->refreshing || c->refresh_ready)
                 return;
         if (!c->cache.warm || c->relist) {
-                c->relist = true;
-                c->negs_stale = true;
-                enqueue_all(c, true, CC_WQ_LOW);
-                kick(c);
+                relist_all(c);
                 return;
         }
         oo.scope.project = c->cfg.project;
@@ -2615,15 +2624,10 @@ refresh_start(struct ctl *c)
             cc_gke_observe(&c->cloud.api, &c->next, &oo, &c->rgraph, &c->robs, refresh_done, c, &d);
         if (rc == CC_AGAIN)
                 return;
-        c->refreshing = false;
-        cc_graph_release(&c->rgraph);
-        memset(&c->rgraph, 0, sizeof(c->rgraph));
-        cc_gke_observe_result_release(&c->robs);
+        refresh_end(c);
         refresh_stop(c);
         CC_WARN(COMP, "drift check: cannot list the cloud", CC_S("error", d.message));
-        c->relist = true;
-        enqueue_all(c, true, CC_WQ_LOW);
-        kick(c);
+        relist_all(c);
 }
 
 static void
@@ -2878,12 +2882,8 @@ teardown(struct ctl *c)
         cc_cloud_release(&c->cloud);
         if (c->http_ok)
                 cc_http_release(&c->http);
-        if (c->refreshing) {
-                /* its requests were cancelled without a callback */
-                cc_graph_release(&c->rgraph);
-                cc_gke_observe_result_release(&c->robs);
-                c->refreshing = false;
-        }
+        if (c->refreshing)
+                refresh_end(c); /* its requests were cancelled without a callback */
         refresh_stop(c);
         if (c->loop_ok && cc_loop_release(&c->loop) != CC_OK)
                 CC_WARN(COMP, "event loop closed with live handles");

@@ -803,19 +803,16 @@ obs_step(struct obs *o)
         obs_finish(o);
 }
 
-/* GET the graph's desired nodes of opts->refresh into the warm cache, then
- * apply it */
-static cc_err
-refresh(struct cc_gke_api *api, struct cc_gke_cache *cache, const struct cc_gke_observe_opts *opts,
-        struct cc_graph *g, struct cc_gke_observe_result *res, cc_gke_observe_fn fn, void *ud,
-        struct cc_diag *d)
+/* a new observe, with one count held while it starts (so nothing
+ * completes it early); NULL when out of memory */
+static struct obs *
+obs_new(struct cc_gke_api *api, struct cc_gke_cache *cache, const struct cc_gke_observe_opts *opts,
+        struct cc_graph *g, struct cc_gke_observe_result *res, cc_gke_observe_fn fn, void *ud)
 {
         struct obs *o = cc_calloc(1, sizeof(*o));
-        size_t i;
-        cc_err rc;
 
         if (!o)
-                return cc_diag_set(d, CC_NOMEM, 0, "cannot observe: out of memory");
+                return NULL;
         o->api = api;
         o->cache = cache;
         o->opts = *opts;
@@ -823,10 +820,25 @@ refresh(struct cc_gke_api *api, struct cc_gke_cache *cache, const struct cc_gke_
         o->res = res;
         o->fn = fn;
         o->ud = ud;
+        o->pending = 1;
+        return o;
+}
+
+/* GET the graph's desired nodes of opts->refresh into the warm cache, then
+ * apply it */
+static cc_err
+refresh(struct cc_gke_api *api, struct cc_gke_cache *cache, const struct cc_gke_observe_opts *opts,
+        struct cc_graph *g, struct cc_gke_observe_result *res, cc_gke_observe_fn fn, void *ud,
+        struct cc_diag *d)
+{
+        struct obs *o = obs_new(api, cache, opts, g, res, fn, ud);
+        size_t i;
+        cc_err rc;
+
+        if (!o)
+                return cc_diag_set(d, CC_NOMEM, 0, "cannot observe: out of memory");
         o->externals_done = true; /* as for the cache alone: no GET of them */
         res->from_cache = true;
-        /* hold a count while starting, so nothing completes early */
-        o->pending = 1;
         for (i = 0; i < g->n; i++) {
                 const struct cc_node *n = g->nodes[i];
                 const struct cc_gke_kind_ops *ops = cc_gke_kind_ops(n->kind);
@@ -897,23 +909,14 @@ cc_gke_observe(struct cc_gke_api *api, struct cc_gke_cache *cache,
                         cc_diag_set(d, rc, 0, "cannot apply observed state: %s", cc_err_name(rc));
                 return rc;
         }
-        o = cc_calloc(1, sizeof(*o));
+        o = obs_new(api, cache, opts, g, res, fn, ud);
         fname = curl_easy_escape(NULL, CC_GKE_NAME_FILTER, 0);
         flabel = curl_easy_escape(NULL, CC_GKE_LABEL_FILTER, 0);
         if (!o || !fname || !flabel) {
                 rc = cc_diag_set(d, CC_NOMEM, 0, "cannot observe: out of memory");
                 goto out;
         }
-        o->api = api;
-        o->cache = cache;
-        o->opts = *opts;
-        o->g = g;
-        o->res = res;
-        o->fn = fn;
-        o->ud = ud;
         cc_gke_cache_clear(cache);
-        /* hold a count while starting, so nothing completes the pass early */
-        o->pending = 1;
         for (i = 0; i < sizeof(compute_colls) / sizeof(compute_colls[0]); i++) {
                 const struct cc_kind *k = cc_gke_kind_find(CC_GKE_FAM_COMPUTE, compute_colls[i]);
 

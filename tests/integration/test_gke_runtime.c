@@ -106,13 +106,6 @@ mock_stop(struct mock *m)
         live_mock = 0;
 }
 
-static size_t
-sink(char *p, size_t sz, size_t n, void *ud)
-{
-        cc_buf_append(ud, p, sz * n);
-        return sz * n;
-}
-
 /* the bearer token seed calls carry against a mock with --require-auth */
 static char seed_bearer[600];
 
@@ -126,32 +119,15 @@ seed_bearer_reset(void)
 static cJSON *
 mock_call(struct mock *m, const char *method, const char *path, const char *body, long *status)
 {
-        CURL *c = curl_easy_init();
-        struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
-        struct cc_buf b = CC_BUF_INIT(0);
         char url[2048];
         cJSON *out = NULL;
-        long st = 0;
+        long st;
 
         snprintf(url, sizeof(url), "%s%s", m->url, path);
-        if (seed_bearer[0])
-                h = curl_slist_append(h, seed_bearer);
-        curl_easy_setopt(c, CURLOPT_URL, url);
-        curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-        curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-        if (body)
-                curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-        curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, sink);
-        curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
-        assert_int_equal(curl_easy_perform(c), CURLE_OK);
-        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &st);
-        if (b.len)
-                cc_json_parse(b.data, b.len, 0, &out, NULL);
+        st = cc_test_http(method, url, NULL, seed_bearer[0] ? seed_bearer : NULL, NULL, body, &out);
+        assert_int_not_equal(st, 0); /* an answer came */
         if (status)
                 *status = st;
-        cc_buf_release(&b);
-        curl_slist_free_all(h);
-        curl_easy_cleanup(c);
         return out;
 }
 
@@ -533,7 +509,7 @@ token_done(struct cc_gke_auth_waiter *w, cc_err rc, const struct cc_secret *tok,
         (void)d;
         (void)ud;
         assert_int_equal(rc, CC_OK);
-        snprintf(seed_bearer, sizeof(seed_bearer), "Authorization: Bearer %s", cc_secret_str(tok));
+        snprintf(seed_bearer, sizeof(seed_bearer), "%s", cc_secret_str(tok));
 }
 
 /* --- tests --------------------------------------------------------------- */
